@@ -1,0 +1,23 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Both set up first.
+.PHONY: setup demo test lint format bench clean
+
+setup:
+	scripts/setup.sh
+
+demo: setup
+	scripts/with-display.sh scripts/demo.sh
+
+test:
+	scripts/test.sh
+
+lint: setup
+	scripts/lint.sh
+
+format: setup
+	.venv/bin/ruff format python examples && .venv/bin/ruff check --fix python examples && npm run format
+
+bench: setup
+	scripts/with-display.sh .venv/bin/python bench/run.py
+
+clean:
+	rm -rf .setup-stamps lib python/jupyterlab_pvw/labextension tsconfig.tsbuildinfo artifacts
