@@ -1,0 +1,267 @@
+"""Wrap a rank's local piece as a VTK dataset without copying its numpy memory.
+
+ParaView reads these arrays while it renders, so a piece must not be overwritten in place
+until the next ``next_timestep()`` has swapped a newer piece in (register a new buffer each
+step, or pass ``copy=True`` to ``register``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+# VTK is imported lazily (inside functions) so that this module, and the validation it
+# does, can be imported where ParaView is not installed (e.g. in the Jupyter server).
+
+SUPPORTED_TYPES = (
+    "vtkImageData",
+    "vtkUniformGrid",
+    "vtkRectilinearGrid",
+    "vtkStructuredGrid",
+    "vtkPolyData",
+    "vtkUnstructuredGrid",
+    "vtkMultiBlockDataSet",
+)
+_NUMERIC_KINDS = "iuf"
+
+
+def _vtk_array(name: str, values, count: int, where: str):
+    """A VTK array sharing ``values``' memory; ``count`` tuples are expected."""
+    from vtkmodules.util import numpy_support
+
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"{where} array names must be non-empty strings, got {name!r}")
+    arr = np.asarray(values)
+    if arr.dtype.kind not in _NUMERIC_KINDS or arr.dtype.itemsize > 8:
+        raise TypeError(
+            f"{where} array {name!r} has dtype {arr.dtype}; use a real numeric dtype "
+            "(float32, float64 or an integer type), e.g. values.astype('float32')"
+        )
+    if arr.dtype.byteorder not in "=|" and arr.dtype.itemsize > 1:
+        raise TypeError(f"{where} array {name!r} is not in native byte order")
+    if not arr.flags.c_contiguous:
+        raise ValueError(
+            f"{where} array {name!r} is not C-contiguous, so it cannot be shared without a "
+            "copy: pass np.ascontiguousarray(values) (or a C-ordered array of shape "
+            "(nz, ny, nx))"
+        )
+    if arr.size == 0 or arr.size % count != 0:
+        raise ValueError(
+            f"{where} array {name!r} has {arr.size} values for {count} "
+            f"{'points' if where == 'point' else 'cells'}: expected {count} values "
+            f"(or {count} x components)"
+        )
+    components = arr.size // count
+    flat = arr.reshape(count, components) if components > 1 else arr.reshape(count)
+    vtk_arr = numpy_support.numpy_to_vtk(flat, deep=False)
+    vtk_arr._pvw_owner = arr  # keeps the numpy memory alive as long as VTK uses it
+    vtk_arr.SetName(name)
+    return vtk_arr
+
+
+def _attach(dataset, point_data, cell_data, n_points: int, n_cells: int):
+    for data, attrs, count, where in (
+        (point_data, dataset.GetPointData(), n_points, "point"),
+        (cell_data, dataset.GetCellData(), n_cells, "cell"),
+    ):
+        if data is None:
+            continue
+        if not isinstance(data, Mapping):
+            raise TypeError(
+                f"{where}_data must be a dict of name -> array, got {type(data).__name__}"
+            )
+        for name, values in data.items():
+            attrs.AddArray(_vtk_array(name, values, count, where))
+    return dataset
+
+
+def _check_extent(extent) -> list[int]:
+    try:
+        ext = [int(v) for v in extent]
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"extent must be 6 integers (i0, i1, j0, j1, k0, k1), got {extent!r}"
+        ) from None
+    if len(ext) != 6 or any(ext[2 * a] > ext[2 * a + 1] for a in range(3)):
+        raise ValueError(
+            f"extent must be 6 integers (i0, i1, j0, j1, k0, k1) with i0 <= i1 etc., got {extent!r}"
+        )
+    return ext
+
+
+def _extent_counts(ext: Sequence[int]) -> tuple[int, int]:
+    dims = [ext[2 * a + 1] - ext[2 * a] + 1 for a in range(3)]
+    cells = 1
+    for d in dims:
+        cells *= max(d - 1, 1)
+    return dims[0] * dims[1] * dims[2], cells
+
+
+def image(extent, spacing=(1.0, 1.0, 1.0), origin=(0.0, 0.0, 0.0), point_data=None, cell_data=None):
+    """A ``vtkImageData`` piece: ``extent`` is this rank's part of the global index space.
+
+    Point arrays are C-ordered with x fastest, i.e. shape ``(nz, ny, nx)`` or flat.
+    Adjacent pieces should share their boundary plane of points so they join seamlessly.
+    """
+    from vtkmodules.vtkCommonDataModel import vtkImageData
+
+    ext = _check_extent(extent)
+    piece = vtkImageData()
+    piece.SetExtent(*ext)
+    piece.SetSpacing(*[float(s) for s in spacing])
+    piece.SetOrigin(*[float(o) for o in origin])
+    n_points, n_cells = _extent_counts(ext)
+    return _attach(piece, point_data, cell_data, n_points, n_cells)
+
+
+def rectilinear(x, y, z, extent=None, point_data=None, cell_data=None):
+    """A ``vtkRectilinearGrid`` piece from three coordinate vectors (zero copy)."""
+    from vtkmodules.vtkCommonDataModel import vtkRectilinearGrid
+
+    coords = [np.asarray(c) for c in (x, y, z)]
+    if any(c.ndim != 1 or c.size == 0 for c in coords):
+        raise ValueError("x, y and z must be non-empty 1-D coordinate arrays")
+    dims = [c.size for c in coords]
+    ext = (
+        _check_extent(extent)
+        if extent is not None
+        else [0, dims[0] - 1, 0, dims[1] - 1, 0, dims[2] - 1]
+    )
+    if [ext[1] - ext[0] + 1, ext[3] - ext[2] + 1, ext[5] - ext[4] + 1] != dims:
+        raise ValueError(f"extent {ext} does not match coordinate lengths {dims}")
+    piece = vtkRectilinearGrid()
+    piece.SetExtent(*ext)
+    piece.SetXCoordinates(_vtk_array("x", coords[0], dims[0], "coordinate"))
+    piece.SetYCoordinates(_vtk_array("y", coords[1], dims[1], "coordinate"))
+    piece.SetZCoordinates(_vtk_array("z", coords[2], dims[2], "coordinate"))
+    n_points, n_cells = _extent_counts(ext)
+    return _attach(piece, point_data, cell_data, n_points, n_cells)
+
+
+def _points(points):
+    from vtkmodules.vtkCommonCore import vtkPoints
+
+    pts = np.asarray(points)
+    if pts.ndim != 2 or pts.shape[1] != 3:
+        raise ValueError(f"points must have shape (n, 3), got {pts.shape}")
+    vtk_points = vtkPoints()
+    vtk_points.SetData(_vtk_array("Points", pts, pts.shape[0], "point"))
+    return vtk_points, pts.shape[0]
+
+
+def structured(points, extent, point_data=None, cell_data=None):
+    """A ``vtkStructuredGrid`` piece: ``points`` of shape (n, 3), x fastest, over ``extent``."""
+    from vtkmodules.vtkCommonDataModel import vtkStructuredGrid
+
+    ext = _check_extent(extent)
+    vtk_points, n = _points(points)
+    n_points, n_cells = _extent_counts(ext)
+    if n != n_points:
+        raise ValueError(f"extent {ext} has {n_points} points but {n} points were given")
+    piece = vtkStructuredGrid()
+    piece.SetExtent(*ext)
+    piece.SetPoints(vtk_points)
+    return _attach(piece, point_data, cell_data, n_points, n_cells)
+
+
+def unstructured(points, connectivity, offsets, cell_types, point_data=None, cell_data=None):
+    """A ``vtkUnstructuredGrid`` piece in VTK's offsets + connectivity layout (zero copy).
+
+    ``offsets`` has n_cells + 1 entries (cell i uses ``connectivity[offsets[i]:offsets[i+1]]``);
+    ``cell_types`` holds VTK cell type codes (e.g. 10 for tetrahedra, 12 for hexahedra).
+    Index arrays must be int64 (VTK's id type here) to be shared without a copy.
+    """
+    from vtkmodules.util import numpy_support
+    from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkUnstructuredGrid
+
+    vtk_points, n_points = _points(points)
+    conn, offs = np.asarray(connectivity), np.asarray(offsets)
+    types = np.asarray(cell_types)
+    for label, arr in (("connectivity", conn), ("offsets", offs)):
+        if arr.dtype != np.int64:
+            raise TypeError(f"{label} must be int64 to be shared with VTK, got {arr.dtype}")
+        if arr.ndim != 1 or not arr.flags.c_contiguous:
+            raise ValueError(f"{label} must be a 1-D C-contiguous array")
+    if types.dtype != np.uint8 or types.ndim != 1:
+        raise TypeError(f"cell_types must be a 1-D uint8 array, got {types.dtype} {types.shape}")
+    n_cells = types.size
+    if offs.size != n_cells + 1:
+        raise ValueError(
+            f"offsets has {offs.size} entries for {n_cells} cells: expected {n_cells + 1}"
+        )
+    if offs[0] != 0 or offs[-1] != conn.size or np.any(np.diff(offs) < 0):
+        raise ValueError("offsets must start at 0, never decrease, and end at len(connectivity)")
+    if conn.size and (conn.min() < 0 or conn.max() >= n_points):
+        raise ValueError(f"connectivity refers to points outside 0..{n_points - 1}")
+    cells = vtkCellArray()
+    vtk_offs = numpy_support.numpy_to_vtkIdTypeArray(offs, deep=False)
+    vtk_conn = numpy_support.numpy_to_vtkIdTypeArray(conn, deep=False)
+    vtk_offs._pvw_owner, vtk_conn._pvw_owner = offs, conn
+    cells.SetData(vtk_offs, vtk_conn)
+    piece = vtkUnstructuredGrid()
+    piece.SetPoints(vtk_points)
+    vtk_types = numpy_support.numpy_to_vtk(types, deep=False, array_type=3)  # VTK_UNSIGNED_CHAR
+    vtk_types._pvw_owner = types
+    piece.SetCells(vtk_types, cells)
+    return _attach(piece, point_data, cell_data, n_points, n_cells)
+
+
+def check_piece(piece):
+    """Return ``piece`` if it is a VTK dataset the engine can show, else raise TypeError."""
+    class_name = piece.GetClassName() if hasattr(piece, "GetClassName") else None
+    if class_name is None or not hasattr(piece, "IsA") or not piece.IsA("vtkDataObject"):
+        raise TypeError(
+            f"register() takes a VTK dataset, got {type(piece).__name__}; wrap numpy arrays "
+            "with jupyterlab_pvw.engine.image(...), rectilinear(...), structured(...) or "
+            "unstructured(...)"
+        )
+    if not any(piece.IsA(t) for t in SUPPORTED_TYPES):
+        raise TypeError(f"{class_name} is not supported; use one of {', '.join(SUPPORTED_TYPES)}")
+    return piece
+
+
+def copy_piece(piece):
+    """A deep copy, for simulations that overwrite their buffers in place."""
+    clone = piece.NewInstance()
+    clone.DeepCopy(piece)
+    return clone
+
+
+def first_array(piece):
+    """(association, name) of the first point array, else the first cell array, else None."""
+    dataset = piece
+    if piece.IsA("vtkMultiBlockDataSet"):
+        it = piece.NewIterator()
+        it.InitTraversal()
+        dataset = it.GetCurrentDataObject() if not it.IsDoneWithTraversal() else None
+        if dataset is None:
+            return None
+    for association, attrs in (
+        ("POINTS", dataset.GetPointData()),
+        ("CELLS", dataset.GetCellData()),
+    ):
+        for i in range(attrs.GetNumberOfArrays()):
+            arr = attrs.GetAbstractArray(i)
+            if arr is not None and arr.GetName() and arr.IsA("vtkDataArray"):
+                return association, arr.GetName()
+    return None
+
+
+def local_range(piece, association: str, name: str):
+    """(min, max) of an array's first component on this rank's piece, or None if absent."""
+    datasets = [piece]
+    if piece.IsA("vtkMultiBlockDataSet"):
+        datasets, it = [], piece.NewIterator()
+        it.InitTraversal()
+        while not it.IsDoneWithTraversal():
+            datasets.append(it.GetCurrentDataObject())
+            it.GoToNextItem()
+    lo, hi = np.inf, -np.inf
+    for ds in datasets:
+        attrs = ds.GetPointData() if association == "POINTS" else ds.GetCellData()
+        arr = attrs.GetArray(name)
+        if arr is not None and arr.GetNumberOfTuples() > 0:
+            a, b = arr.GetRange(0)
+            lo, hi = min(lo, a), max(hi, b)
+    return (lo, hi) if lo <= hi else None

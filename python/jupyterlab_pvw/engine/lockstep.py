@@ -1,0 +1,68 @@
+"""The command channel: rank 0's render service leads, the other ranks' services follow.
+
+Every render is collective, so every rank's service thread must run the same commands in
+the same order. Rank 0 broadcasts each command on a communicator of the engine's own (never
+the simulation's COMM_WORLD). Idle followers wait with a non-blocking broadcast polled with
+short sleeps, because a blocking wait spins and steals the core the rank's simulation uses.
+"""
+
+from __future__ import annotations
+
+import pickle
+import time
+
+import numpy as np
+
+IDLE_AFTER_S = 1.0  # after this long without a command, poll less often
+POLL_MIN_S, POLL_MAX_S, POLL_IDLE_S = 0.0002, 0.002, 0.01
+
+
+class ChannelClosed(Exception):
+    """The follower was asked to stop waiting (engine stopping)."""
+
+
+class CommandChannel:
+    def __init__(self, comm):
+        self.comm = comm
+        self.rank = comm.Get_rank()
+        self.size = comm.Get_size()
+
+    def send(self, command: dict) -> None:
+        """Rank 0: broadcast one command to every follower."""
+        if self.size == 1:
+            return
+        payload = pickle.dumps(command, protocol=pickle.HIGHEST_PROTOCOL)
+        header = np.array([len(payload)], dtype=np.int64)
+        self.comm.Ibcast(header, root=0).Wait()
+        self.comm.Bcast(np.frombuffer(payload, dtype=np.uint8).copy(), root=0)
+
+    def receive(self, should_stop=lambda: False) -> dict:
+        """Followers: wait for rank 0's next command without spinning."""
+        header = np.zeros(1, dtype=np.int64)
+        request = self.comm.Ibcast(header, root=0)
+        delay, started = POLL_MIN_S, time.monotonic()
+        while not request.Test():
+            if should_stop():
+                # An outstanding Ibcast cannot be cancelled; the caller only stops like this
+                # when rank 0 is gone, and then the process is ending anyway.
+                raise ChannelClosed()
+            time.sleep(delay)
+            idle = time.monotonic() - started > IDLE_AFTER_S
+            delay = POLL_IDLE_S if idle else min(delay * 2, POLL_MAX_S)
+        payload = np.empty(int(header[0]), dtype=np.uint8)
+        self.comm.Bcast(payload, root=0)
+        return pickle.loads(payload.tobytes())
+
+    # Collective helpers used inside a command, where every rank is already in lockstep.
+    def allgather(self, value):
+        return [value] if self.size == 1 else self.comm.allgather(value)
+
+    def allreduce_range(self, lo: float, hi: float) -> tuple[float, float]:
+        if self.size == 1:
+            return lo, hi
+        from mpi4py import MPI
+
+        return self.comm.allreduce(lo, op=MPI.MIN), self.comm.allreduce(hi, op=MPI.MAX)
+
+    def gather(self, value):
+        return [value] if self.size == 1 else self.comm.gather(value, root=0)

@@ -1,0 +1,321 @@
+"""Rank 0's ParaViewWeb server: wslink 2 (msgpack) in a thread with its own event loop.
+
+It speaks the standard ParaViewWeb viewport RPCs (what @kitware/vtk.js RemoteView calls) and
+the project's own ``pvw.*`` RPCs, and pushes frames on the standard image topic. It never
+touches ParaView: everything goes to the render service as a request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import threading
+
+from wslink import register as exportRpc
+from wslink.websocket import LinkProtocol, ServerProtocol
+
+IMAGE_TOPIC = "viewport.image.push.subscription"
+VIEW_ID = "1"
+MIN_SIZE, MAX_SIZE = 16, 4096
+
+
+def _size(width, height) -> list[int]:
+    try:
+        w, h = int(width), int(height)
+    except (TypeError, ValueError):
+        raise ValueError(f"view size must be two integers, got {width!r} x {height!r}") from None
+    if not (MIN_SIZE <= w <= MAX_SIZE and MIN_SIZE <= h <= MAX_SIZE):
+        raise ValueError(f"view size {w}x{h} is outside {MIN_SIZE}..{MAX_SIZE} pixels")
+    return [w, h]
+
+
+def _number(value, name, lo, hi) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(v) or not lo <= v <= hi:
+        raise ValueError(f"{name} must be between {lo} and {hi}, got {value!r}")
+    return v
+
+
+class ViewportProtocol(LinkProtocol):
+    """The standard ParaViewWeb viewport RPCs, with their standard payloads."""
+
+    def __init__(self, server: WebServer):
+        super().__init__()
+        self.server = server
+        self.service = server.service
+
+    @exportRpc("viewport.image.push.observer.add")
+    def add_observer(self, view_id=VIEW_ID):
+        self.server.observe(+1)
+        self.service.request_render(still=True)
+        return {"success": True, "viewId": VIEW_ID}
+
+    @exportRpc("viewport.image.push.observer.remove")
+    def remove_observer(self, view_id=VIEW_ID):
+        self.server.observe(-1)
+        return {"success": True, "viewId": VIEW_ID}
+
+    @exportRpc("viewport.image.push")
+    def push(self, options=None):
+        options = options or {}
+        if "size" in options:
+            self.service.size = _size(*options["size"])
+        self.service.request_render(still=True)
+        return {"success": True, "viewId": VIEW_ID}
+
+    @exportRpc("viewport.image.push.original.size")
+    def original_size(self, view_id, width, height):
+        self.service.size = _size(width, height)
+        return {"success": True}
+
+    @exportRpc("viewport.image.push.quality")
+    def quality(self, view_id, quality, ratio=1):
+        q = int(_number(quality, "quality", 1, 100))
+        # RemoteView sends its interactive quality when a drag starts, its still one after.
+        if self.service.interaction.active:
+            self.service.interactive_quality = q
+        else:
+            self.service.still_quality = q
+        return {"success": True}
+
+    @exportRpc("viewport.image.push.invalidate.cache")
+    def invalidate(self, view_id=VIEW_ID):
+        self.service.request_render(still=True)
+        return {"success": True}
+
+    @exportRpc("viewport.image.animation.fps.max")
+    def max_fps(self, fps):
+        self.service.max_fps = _number(fps, "fps", 1, 240)
+        return {"success": True}
+
+    @exportRpc("viewport.image.animation.start")
+    def animation_start(self, view_id=VIEW_ID):
+        # Frames are pushed whenever something changes; there is no free-running loop.
+        return {"success": True}
+
+    @exportRpc("viewport.image.animation.stop")
+    def animation_stop(self, view_id=VIEW_ID):
+        return {"success": True}
+
+    @exportRpc("viewport.camera.reset")
+    async def reset_camera(self, view_id=VIEW_ID):
+        camera = await asyncio.wrap_future(self.service.submit({"op": "reset_camera"}))
+        return {"success": True, "camera": camera}
+
+    @exportRpc("viewport.mouse.interaction")
+    def mouse(self, event):
+        if not isinstance(event, dict) or event.get("action") not in ("down", "move", "up"):
+            raise ValueError("a mouse event is {action: 'down'|'move'|'up', x, y, button...}")
+        self.service.mouse(event)
+        return {"success": True}
+
+    @exportRpc("viewport.mouse.zoom.wheel")
+    def zoom_wheel(self, event):
+        if not isinstance(event, dict):
+            raise ValueError("a wheel event is {type, spinY, ...}")
+        self.service.wheel(event)
+        return {"success": True}
+
+
+class PvwProtocol(LinkProtocol):
+    """The project's own RPCs: datasets, activation, colouring, status."""
+
+    def __init__(self, server: WebServer):
+        super().__init__()
+        self.server = server
+        self.service = server.service
+
+    async def _submit(self, command):
+        return await asyncio.wrap_future(self.service.submit(command))
+
+    @exportRpc("pvw.status")
+    async def status(self):
+        return await asyncio.wrap_future(self.server.status())
+
+    @exportRpc("pvw.datasets")
+    async def datasets(self):
+        ranks = await self._submit({"op": "status"})
+        return {
+            "ranks": {str(r["rank"]): r["datasets"] for r in ranks},
+            "active": self.service.scene.active,
+        }
+
+    @exportRpc("pvw.activate")
+    async def activate(self, name):
+        if not isinstance(name, str):
+            raise TypeError("pvw.activate takes a dataset name")
+        return await self._submit({"op": "activate", "name": name})
+
+    @exportRpc("pvw.color_by")
+    async def color_by(self, array=None, association="POINTS", name=None, range=None):
+        if range is not None:
+            range = [
+                _number(range[0], "range min", -1e300, 1e300),
+                _number(range[1], "range max", -1e300, 1e300),
+            ]
+        return await self._submit(
+            {
+                "op": "color_by",
+                "array": array,
+                "association": association,
+                "name": name,
+                "range": range,
+            }
+        )
+
+    @exportRpc("pvw.representation")
+    async def representation(self, representation, name=None):
+        return await self._submit(
+            {"op": "representation", "representation": representation, "name": name}
+        )
+
+    @exportRpc("pvw.timestep")
+    def timestep(self):
+        """The current step; advancing it is the simulation's call (next_timestep)."""
+        return {"timestep": self.service.stats["timestep"], "time": self.service.stats["time"]}
+
+
+class EngineServerProtocol(ServerProtocol):
+    def __init__(self, server: WebServer):
+        self._server = server
+        super().__init__()
+
+    def initialize(self):
+        self.registerLinkProtocol(ViewportProtocol(self._server))
+        self.registerLinkProtocol(PvwProtocol(self._server))
+        self.updateSecret(self._server.secret)
+
+    def onConnect(self, request, client_id):
+        self._server.client_changed(client_id, +1)
+
+    def onClose(self, client_id):
+        self._server.client_changed(client_id, -1)
+
+
+class WebServer:
+    """Runs the wslink server in a thread; frames are delivered newest-first."""
+
+    def __init__(self, service, host: str, port: int, secret: str, status_fn):
+        self.service, self.host, self.port, self.secret = service, host, port, secret
+        self._status_fn = status_fn
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._app = None
+        self._thread: threading.Thread | None = None
+        self._bound = threading.Event()
+        self._error: BaseException | None = None
+        self.clients = 0
+        self.observers = 0
+        self._frame: dict | None = None  # the newest frame not yet sent
+        self._frame_ready: asyncio.Event | None = None
+        self._handler = None
+        self.frames_sent = 0
+
+    # -- life cycle (called from the main thread) -----------------------------------------
+    def start(self, timeout: float = 30.0) -> int:
+        self._thread = threading.Thread(target=self._run, name="pvw-web-server", daemon=True)
+        self._thread.start()
+        if not self._bound.wait(timeout):
+            raise RuntimeError(f"the web server did not start within {timeout:.0f} s")
+        if self._error is not None:
+            err = self._error
+            if isinstance(err, OSError) and err.errno in (98, 48):  # EADDRINUSE (Linux, macOS)
+                raise OSError(
+                    err.errno,
+                    f"port {self.port} on {self.host} is already in use: "
+                    "pick another port, or port=0 for a free one",
+                ) from err
+            raise RuntimeError(
+                f"the web server could not start on {self.host}:{self.port}: {err}"
+            ) from err
+        return self.port
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.loop is None or self._app is None or self._thread is None:
+            return
+        if self.loop.is_running():
+            future = asyncio.run_coroutine_threadsafe(self._app.stop(), self.loop)
+            try:
+                future.result(timeout)
+            except Exception:
+                pass
+        self._thread.join(timeout)
+
+    def _run(self):
+        from wslink import server as wslink_server
+
+        self.loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self.loop)
+        self._frame_ready = asyncio.Event()
+        protocol = EngineServerProtocol(self)
+        config = {
+            "host": self.host,
+            "port": self.port,
+            "timeout": 0,
+            "handle_signals": False,
+            "ws": {"/ws": protocol},
+            "ws_compress": False,
+            "logging_level": logging.ERROR,
+        }
+        try:
+            self._app = wslink_server.create_webserver(config)
+            self._handler = self._app._ws_handlers[0]
+            pump = self.loop.create_task(self._pump())
+            self.loop.run_until_complete(self._app.start(self._on_bound))
+            pump.cancel()
+        except BaseException as exc:  # bind errors end up here
+            self._error = exc
+        finally:
+            self._bound.set()
+            self.loop.run_until_complete(asyncio.sleep(0))
+            self.loop.close()
+
+    def _on_bound(self, port):
+        self.port = port
+        self._bound.set()
+
+    # -- frames and clients -------------------------------------------------------------
+    def publish_frame(self, frame: dict) -> None:
+        """From the render service: replace the pending frame (newest wins), wake the pump."""
+        if self.loop is None or self.loop.is_closed():
+            return
+
+        def put():
+            self._frame = frame
+            self._frame_ready.set()
+
+        try:
+            self.loop.call_soon_threadsafe(put)
+        except RuntimeError:  # loop closed while stopping
+            pass
+
+    async def _pump(self):
+        while True:
+            await self._frame_ready.wait()
+            self._frame_ready.clear()
+            frame, self._frame = self._frame, None
+            if frame is None:
+                continue
+            # One send at a time: frames rendered meanwhile replace each other, so a slow
+            # client never makes frames queue up.
+            self.frames_sent += 1
+            await self._handler.sendWrappedMessage(
+                f"publish:{IMAGE_TOPIC}:{self.frames_sent}", frame
+            )
+
+    def client_changed(self, client_id, delta: int) -> None:
+        self.clients = max(0, self.clients + delta)
+        if self.clients == 0:
+            self.observers = 0
+            self.service.observers = 0
+
+    def observe(self, delta: int) -> None:
+        self.observers = max(0, self.observers + delta)
+        self.service.observers = self.observers
+
+    def status(self):
+        """A concurrent future with the engine's status (gathered from every rank)."""
+        return self._status_fn()

@@ -1,0 +1,186 @@
+"""One engine session per process: start/stop, the collective calls, and status."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import secrets
+import sys
+import threading
+
+from .registry import DatasetRegistry, check_name
+
+DEFAULTS = {"size": (600, 600), "still_quality": 90, "interactive_quality": 50, "max_fps": 60}
+
+
+class NotStarted(RuntimeError):
+    pass
+
+
+class EngineSession:
+    def __init__(self, registry: DatasetRegistry):
+        self.registry = registry
+        self.service = None
+        self.server = None
+        self.info: dict | None = None
+        self.native_error: str | None = None
+        self._comm = None  # the command channel's communicator: one Dup per process, reused
+        self._lock = threading.Lock()
+
+    # -- life cycle -----------------------------------------------------------------------
+    def start(self, host="127.0.0.1", port=0, secret=None, **options) -> dict:
+        from mpi4py import MPI
+
+        from .native import load as load_shim
+        from .paraview_init import initialize
+        from .service import RenderService
+
+        if self.service is not None and not self.service.stopped.is_set():
+            raise RuntimeError("the engine is already running; call stop() first")
+        if not isinstance(host, str) or not host:
+            raise TypeError(f"host must be a non-empty string, got {host!r}")
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+            raise ValueError(
+                f"port must be an integer in 0..65535 (0 picks a free port), got {port!r}"
+            )
+        if secret is not None and (not isinstance(secret, str) or not secret):
+            raise TypeError("secret must be a non-empty string (or None for a random one)")
+        unknown = set(options) - set(DEFAULTS)
+        if unknown:
+            raise TypeError(f"unknown option(s) {sorted(unknown)}; known: {sorted(DEFAULTS)}")
+        opts = {**DEFAULTS, **options}
+
+        simple = initialize()
+        if self._comm is None:
+            self._comm = MPI.COMM_WORLD.Dup()
+        comm = self._comm
+        rank = comm.Get_rank()
+        try:
+            shim, self.native_error = load_shim(), None
+        except (RuntimeError, OSError) as exc:
+            shim, self.native_error = None, str(exc)
+            if rank == 0:
+                print(f"[pvw] rendering holds the GIL: {exc}", file=sys.stderr)
+
+        secret = comm.bcast(secret or secrets.token_urlsafe(24), root=0)
+        self.service = RenderService(simple, comm, shim, self.registry, opts)
+        outcome = None
+        if rank == 0:
+            from .server import WebServer
+
+            self.server = WebServer(self.service, host, port, secret, self._status_future)
+            try:
+                port = self.server.start()
+            except (OSError, RuntimeError) as exc:
+                self.server = None
+                outcome = exc
+        # Every rank learns whether rank 0's server came up (and its port), so all raise or
+        # none do. This is the last main-thread use of `comm` before the services own it.
+        if rank == 0:
+            outcome = ("ok", port) if outcome is None else (type(outcome).__name__, str(outcome))
+        kind, detail = comm.bcast(outcome, root=0)
+        if kind != "ok":
+            self.service = None
+            if rank == 0:
+                raise (OSError if kind == "OSError" else RuntimeError)(detail)
+            raise (OSError if kind == "OSError" else RuntimeError)(f"rank 0: {detail}")
+        port = detail
+        if rank == 0:
+            self.service.on_frame = self.server.publish_frame
+        self.service.start()
+        self.service.ready.result()  # the scene exists on this rank
+        self.info = {
+            "host": host,
+            "port": port,
+            "secret": secret,
+            "url": f"ws://{host}:{port}/ws",
+            "ranks": comm.Get_size(),
+        }
+        if rank == 0:
+            print(
+                f"\npvw: ParaViewWeb engine on {self.info['url']} ({self.info['ranks']} ranks)",
+                flush=True,
+            )
+        return dict(self.info)
+
+    def stop(self) -> None:
+        service = self._require()
+        if service.rank == 0:
+            service.request_stop()
+        service.stopped.wait()
+        service.join(timeout=30)
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+        self.service = None
+        self.info = None
+
+    def _require(self):
+        if self.service is None:
+            raise NotStarted("the engine is not running: call start() first")
+        if self.service.stopped.is_set() and self.service.is_alive() is False and self.info is None:
+            raise NotStarted("the engine is not running: call start() first")
+        return self.service
+
+    # -- collective calls from the simulation's main thread ---------------------------------
+    def activate(self, name: str) -> dict:
+        check_name(name)
+        service = self._require()
+        call = service.post_call("activate", {"name": name}, self.registry.snapshot())
+        return service.wait_call(call)
+
+    def next_timestep(self, time=None) -> dict:
+        if time is not None:
+            if isinstance(time, bool) or not isinstance(time, (int, float)):
+                raise TypeError(f"time must be a number, got {type(time).__name__}")
+            time = float(time)
+        service = self._require()
+        call = service.post_call("next_timestep", {"time": time}, self.registry.snapshot())
+        return service.wait_call(call)
+
+    # -- status ----------------------------------------------------------------------------
+    def _status_future(self):
+        """Rank 0: gather every rank's registry through the service (not collective for callers)."""
+        service = self.service
+        gathered = service.submit({"op": "status"})
+        result: concurrent.futures.Future = concurrent.futures.Future()
+
+        def done(f):
+            try:
+                ranks = f.result()
+                result.set_result(self._status(ranks))
+            except Exception as exc:
+                result.set_exception(exc)
+
+        gathered.add_done_callback(done)
+        return result
+
+    def _status(self, ranks=None) -> dict:
+        service = self.service
+        stats = dict(service.stats) if service else {}
+        stats.pop("last_frame", None)
+        return {
+            "running": service is not None and not service.stopped.is_set(),
+            "url": self.info["url"] if self.info else None,
+            "datasets": {str(r["rank"]): r["datasets"] for r in ranks}
+            if ranks
+            else {str(service.rank if service else 0): self.registry.names()},
+            "active": service.scene.active if service and service.scene else None,
+            "clients": self.server.clients if self.server else 0,
+            "frames_pushed": self.server.frames_sent if self.server else 0,
+            "native_render": self.native_error is None if service else None,
+            **{
+                k: stats.get(k)
+                for k in ("frames", "last_render_ms", "last_encode_ms", "timestep", "time")
+            },
+        }
+
+    def status(self) -> dict:
+        if self.service is None:
+            return {"running": False, "datasets": {"local": self.registry.names()}}
+        if self.service.rank == 0 and not self.service.stopped.is_set():
+            return self._status_future().result(timeout=60)
+        return self._status()
+
+    def last_frame(self):
+        """Rank 0: the newest frame (dict with JPEG bytes), or None before the first render."""
+        return self.service.stats["last_frame"] if self.service else None

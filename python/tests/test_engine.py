@@ -1,0 +1,205 @@
+"""The MPI engine: real ParaView in 2 real MPI ranks, watched through a real wslink client."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import time
+
+import numpy as np
+import pytest
+from conftest import HERE, MpiRun, Viewer, jpeg_pixels
+
+from jupyterlab_pvw.wslink_client import WslinkClient, WslinkError
+
+
+def halves(pixels: np.ndarray):
+    """Mean colour of the data in the upper and lower half of the central column band."""
+    h, w, _ = pixels.shape
+    band = pixels[:, w // 2 - w // 10 : w // 2 + w // 10]
+    background = np.array([82, 87, 110])  # ParaView's default background
+    is_data = np.abs(band - background).sum(axis=2) > 40
+    top, bottom = band[: h // 2][is_data[: h // 2]], band[h // 2 :][is_data[h // 2 :]]
+    assert len(top) > 100 and len(bottom) > 100, "the dataset does not cover both halves"
+    return top.mean(axis=0), bottom.mean(axis=0)
+
+
+@pytest.fixture(scope="module")
+def viewer(sim):
+    v = Viewer(sim.info["url"], sim.info["secret"])
+    yield v
+    v.close()
+
+
+def test_frames_show_both_ranks_pieces(viewer):
+    frame = viewer.frame_after(0)
+    assert frame["format"] == "jpeg" and frame["image"][:2] == b"\xff\xd8"
+    assert frame["size"] == [400, 400]
+    top, bottom = halves(jpeg_pixels(frame["image"]))
+    # Rank 1 (value 1, top of the colour range: red) owns the upper slab, rank 0 (value 0,
+    # bottom: blue) the lower one.
+    assert top[0] > top[2] + 60, f"upper half should be red (rank 1), got {top}"
+    assert bottom[2] > bottom[0] + 60, f"lower half should be blue (rank 0), got {bottom}"
+
+
+def test_drag_changes_frame_and_reset_restores_it(viewer):
+    viewer.call("viewport.camera.reset", ["-1"])
+    before = viewer.settle()
+    viewer.drag(dx=0.25)
+    dragged = viewer.settle()
+    assert dragged["still"], "a drag must end with a full-quality still frame"
+    a, b = jpeg_pixels(before["image"]), jpeg_pixels(dragged["image"])
+    assert np.abs(a - b).mean() > 3, "a drag should change the picture"
+    viewer.call("viewport.camera.reset", ["-1"])
+    reset = viewer.settle()
+    assert np.abs(jpeg_pixels(reset["image"]) - a).mean() < 1.5, "reset should restore the view"
+
+
+def test_wheel_zooms(viewer):
+    before = viewer.settle()
+    viewer.call("viewport.mouse.zoom.wheel", [{"type": "MouseWheel", "spinY": -3}])
+    viewer.call("viewport.mouse.zoom.wheel", [{"type": "EndMouseWheel", "spinY": 0}])
+    after = viewer.settle()
+    assert np.abs(jpeg_pixels(after["image"]) - jpeg_pixels(before["image"])).mean() > 3
+    viewer.call("viewport.camera.reset", ["-1"])
+
+
+def test_next_timestep_changes_frame(sim, viewer):
+    before = viewer.settle()
+    out = sim.command("next 5")
+    assert json.loads(out[0].removeprefix("NEXT "))["timestep"] >= 1
+    after = viewer.settle()
+    assert after["timestep"] > before["timestep"]
+    assert np.abs(jpeg_pixels(after["image"]) - jpeg_pixels(before["image"])).mean() > 3
+
+
+def test_simulation_keeps_stepping_while_a_client_drags(sim, viewer):
+    before = int(sim.command("steps")[0].removeprefix("STEPS "))
+    viewer.drag(dx=0.5, steps=60, delay=0.03)
+    after = int(sim.command("steps")[0].removeprefix("STEPS "))
+    assert after - before > 20, f"the simulation advanced only {after - before} steps during a drag"
+    viewer.call("viewport.camera.reset", ["-1"])
+
+
+def test_wrong_secret_is_rejected_and_right_client_keeps_streaming(sim, viewer):
+    async def intruder(secret):
+        client = WslinkClient(sim.info["url"], secret)
+        try:
+            await client.connect()
+        finally:
+            await client.close()
+
+    for bad in ("wrong", ""):
+        with pytest.raises(WslinkError) as err:
+            viewer.run(intruder(bad))
+        assert err.value.code == -32000
+    count = len(viewer.frames)
+    viewer.call("viewport.image.push.invalidate.cache", ["-1"])
+    assert viewer.frame_after(count)["image"]
+
+
+def test_unauthenticated_calls_are_refused(sim, viewer):
+    async def sneaky():
+        client = WslinkClient(sim.info["url"], "")
+        await client.connect(authenticate=False)
+        try:
+            await client.call("pvw.status")
+        finally:
+            await client.close()
+
+    with pytest.raises(WslinkError) as err:
+        viewer.run(sneaky())
+    assert err.value.code == -32000
+
+
+def test_pvw_rpcs(sim, viewer):
+    datasets = viewer.call("pvw.datasets")
+    assert datasets == {"ranks": {"0": ["grid"], "1": ["grid"]}, "active": "grid"}
+    status = viewer.call("pvw.status")
+    assert status["running"] and status["clients"] >= 1 and status["frames_pushed"] >= 1
+    assert status["last_render_ms"] > 0 and status["last_encode_ms"] > 0
+    assert viewer.call("pvw.representation", ["Wireframe"])["representation"] == "Wireframe"
+    with pytest.raises(WslinkError, match="unknown representation"):
+        viewer.call("pvw.representation", ["Sparkles"])
+    viewer.call("pvw.representation", ["Surface"])
+    coloring = viewer.call("pvw.color_by", ["value", "POINTS"])["coloring"]
+    assert coloring[:2] == ["POINTS", "value"] and coloring[2] <= coloring[3]
+    with pytest.raises(WslinkError, match="no point array named 'nosuch'"):
+        viewer.call("pvw.color_by", ["nosuch", "POINTS"])
+    with pytest.raises(WslinkError, match="no dataset named 'nosuch'"):
+        viewer.call("pvw.activate", ["nosuch"])
+    assert viewer.call("pvw.activate", ["grid"]) == {"active": "grid"}
+
+
+def test_bad_viewport_input_is_refused_and_engine_survives(viewer):
+    with pytest.raises(WslinkError, match="outside"):
+        viewer.call("viewport.image.push", [{"view": "-1", "size": [0, 100000]}])
+    with pytest.raises(WslinkError, match="mouse event"):
+        viewer.call("viewport.mouse.interaction", [{"action": "teleport"}])
+    with pytest.raises(WslinkError, match="quality"):
+        viewer.call("viewport.image.push.quality", ["-1", "best"])
+    count = len(viewer.frames)
+    viewer.call("viewport.image.push.invalidate.cache", ["-1"])
+    assert viewer.frame_after(count)["size"] == [400, 400]
+
+
+def test_activate_unknown_name_lists_known_ones(sim):
+    out = sim.command("activate nosuch")
+    assert out and out[0].startswith("ERROR KeyError")
+    assert "'grid'" in out[0] and "nosuch" in out[0]
+
+
+def test_start_stop_ten_times_leaks_nothing(sim, viewer):
+    def threads():
+        return json.loads(
+            sim.command("call __import__('threading').active_count()")[0].removeprefix("RESULT ")
+        )
+
+    viewer.close()
+    first = threads()
+    ports = []
+    for _ in range(10):
+        sim.command("restart", timeout=120)
+        ports.append(
+            json.loads(sim.command("call engine.status()['url']")[0].removeprefix("RESULT "))
+        )
+    assert threads() == first, "start/stop cycles leaked threads"
+    for url in ports[:-1]:
+        port = int(re.search(r":(\d+)/", url).group(1))
+        with socket.socket() as s:
+            assert s.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still open after stop()"
+    # The last session still serves frames.
+    last = sim.command("call engine.status()")
+    info = json.loads(last[0].removeprefix("RESULT "))
+    assert info["running"] and info["datasets"] == {"0": ["grid"], "1": ["grid"]}
+
+
+def test_port_in_use_gives_a_clear_error():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        run = MpiRun(HERE / "mpi_sim.py", n=2, args=[json.dumps({"port": port})])
+        code = run.proc.wait(120)
+    output = "".join(run.log)
+    assert code != 0
+    assert f"port {port} on 127.0.0.1 is already in use" in output
+
+
+def test_a_dead_rank_ends_the_job_with_a_message():
+    import os
+    import signal
+
+    run = MpiRun(HERE / "mpi_sim.py", n=2)
+    run.expect("PVW_READY")
+    pids = json.loads(
+        run.command(
+            "call __import__('mpi4py').MPI.COMM_WORLD.allgather(__import__('os').getpid())"
+        )[0].removeprefix("RESULT ")
+    )
+    os.kill(pids[1], signal.SIGKILL)
+    start = time.monotonic()
+    code = run.proc.wait(60)  # no silent hang: mpiexec notices and ends the job
+    assert code != 0 and time.monotonic() - start < 60
+    assert re.search(r"(exited on signal|terminated|aborted)", "".join(run.log), re.I)
