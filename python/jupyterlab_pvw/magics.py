@@ -1,0 +1,143 @@
+"""``%pvw``: start, watch and drive the ParaViewWeb engines from a notebook."""
+
+from __future__ import annotations
+
+import json
+import math
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.core.magic_arguments import MagicArgumentParser
+from IPython.display import display
+
+from .cluster import EngineError
+from .notebook import session
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise UsageError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise UsageError(f"expected a number of at least 1, got {value}")
+    return value
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise UsageError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise UsageError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def build_parser() -> MagicArgumentParser:
+    parser = MagicArgumentParser(prog="%pvw", description="In-situ ParaViewWeb for MPI engines.")
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=MagicArgumentParser
+    )
+    start = commands.add_parser(
+        "start", help="start (or find) the MPI engines and ParaView, show a viewport"
+    )
+    start.add_argument(
+        "-n",
+        type=_positive_int,
+        default=2,
+        help="engines to start when the kernel has none (default 2)",
+    )
+    where = start.add_mutually_exclusive_group()
+    where.add_argument("--profile", help="connect to the engines of this ipyparallel profile")
+    where.add_argument("--cluster-id", help="connect to the engines of this ipyparallel cluster id")
+    start.add_argument(
+        "--host", default="127.0.0.1", help="interface rank 0 listens on (default loopback)"
+    )
+    start.add_argument(
+        "--height", type=_positive_int, default=400, help="viewport height in pixels"
+    )
+    start.add_argument(
+        "--panel", action="store_true", help="also open the session in the side panel"
+    )
+    stop = commands.add_parser("stop", help="stop ParaView (and the engines %%pvw started)")
+    stop.add_argument("--keep-engines", action="store_true", help="leave the engines running")
+    commands.add_parser("status", help="datasets per rank, active dataset, clients, frame times")
+    view = commands.add_parser("view", help="show another viewport on the running session")
+    view.add_argument("--height", type=_positive_int, default=400)
+    register = commands.add_parser(
+        "register", help="on every engine, register that engine's variable VAR as NAME"
+    )
+    register.add_argument("name", metavar="NAME")
+    register.add_argument("variable", metavar="VAR")
+    activate = commands.add_parser("activate", help="show dataset NAME")
+    activate.add_argument("name", metavar="NAME")
+    nxt = commands.add_parser("next", help="swap in every engine's latest pieces (next timestep)")
+    nxt.add_argument("time", nargs="?", type=_number, default=None, metavar="TIME")
+    return parser
+
+
+@magics_class
+class PvwMagics(Magics):
+    parser = build_parser()
+
+    @line_magic
+    def pvw(self, line: str):
+        """Run ``%pvw -h`` for the commands; ``%pvw COMMAND -h`` for one command's options."""
+        args = self.parser.parse_args(line.split())
+        if args.command is None:
+            raise UsageError(
+                "%pvw needs a command: start, stop, status, view, register, activate, next (see %pvw -h)"
+            )
+        try:
+            return getattr(self, f"_{args.command}")(args)
+        except EngineError as exc:
+            raise UsageError(str(exc)) from None
+
+    def _progress(self):
+        handle = display({"text/plain": "pvw: ..."}, raw=True, display_id=True)
+
+        def update(message: str):
+            handle.update({"text/plain": f"pvw: {message}"}, raw=True)
+
+        return update
+
+    def _start(self, args):
+        info = session.start(
+            n=args.n,
+            profile=args.profile,
+            cluster_id=args.cluster_id,
+            host=args.host,
+            namespace=self.shell.user_ns,
+            progress=self._progress(),
+        )
+        print(f"pvw: session {info['session_id']} on {info['ranks']} ranks ({info['url']})")
+
+    def _stop(self, args):
+        session.stop(keep_engines=args.keep_engines)
+        print("pvw: stopped")
+
+    def _status(self, args):
+        print(json.dumps(session.status(), indent=1))
+
+    def _view(self, args):
+        if not session.running:
+            raise UsageError("no ParaViewWeb session in this kernel: run %pvw start first")
+        print(f"pvw: session {session.info['session_id']} ({session.info['url']})")
+
+    def _register(self, args):
+        session.register(args.name, args.variable)
+
+    def _activate(self, args):
+        try:
+            session.activate(args.name)
+        except EngineError as exc:
+            raise UsageError(str(exc)) from None
+
+    def _next(self, args):
+        result = session.next_timestep(args.time)
+        print(f"pvw: timestep {result['timestep']} (time {result['time']:g})")
+
+
+def load_ipython_extension(ipython) -> None:
+    ipython.register_magics(PvwMagics)

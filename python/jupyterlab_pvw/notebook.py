@@ -1,0 +1,133 @@
+"""The kernel's ParaViewWeb session: engines, engine calls, and its announcement.
+
+``%pvw`` and the Python API (``jupyterlab_pvw.start(...)``) both drive one
+``NotebookSession`` per kernel.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+
+from .cluster import EngineCluster, EngineError
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _kernel_id() -> str | None:
+    try:
+        from ipykernel import get_connection_file
+
+        match = re.search(r"kernel-(.+)\.json$", os.path.basename(get_connection_file()))
+        return match.group(1) if match else None
+    except Exception:
+        return None
+
+
+class NotebookSession:
+    def __init__(self):
+        self.cluster: EngineCluster | None = None
+        self.info: dict | None = None
+        self.announced = None
+
+    @property
+    def running(self) -> bool:
+        return self.info is not None
+
+    def _require(self) -> EngineCluster:
+        if self.cluster is None or self.info is None:
+            raise EngineError("no ParaViewWeb session in this kernel: run %pvw start first")
+        return self.cluster
+
+    def start(
+        self,
+        n: int = 2,
+        profile=None,
+        cluster_id=None,
+        host: str = "127.0.0.1",
+        namespace=None,
+        progress=print,
+        **options,
+    ) -> dict:
+        from .engine import start as engine_start
+        from .server.sessions import announce
+
+        if self.running:
+            return self.info
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValueError(f"the number of engines must be a positive integer, got {n!r}")
+        if self.cluster is None:
+            self.cluster = EngineCluster.connect(
+                n=n, profile=profile, cluster_id=cluster_id, namespace=namespace, progress=progress
+            )
+        progress(f"starting ParaView on {self.cluster.size} ranks")
+        infos = self.cluster.run(engine_start, host=host, **options)
+        info = dict(infos[0])
+        # A server elsewhere reaches rank 0 by its host name when it listens on all interfaces.
+        reach = self.cluster.run(socket.gethostname)[0] if host in ("0.0.0.0", "::") else host
+        self.announced = announce(
+            reach,
+            info["port"],
+            info["secret"],
+            name="notebook",
+            kernel_id=_kernel_id(),
+            ranks=info["ranks"],
+        )
+        info["session_id"] = self.announced.id
+        self.info = info
+        progress(f"ParaView ready on {info['ranks']} ranks (session {self.announced.id})")
+        return info
+
+    def stop(self, keep_engines: bool = False) -> None:
+        from .engine import stop as engine_stop
+        from .server.sessions import withdraw
+
+        cluster = self._require()
+        try:
+            cluster.run(engine_stop)
+        finally:
+            if self.announced is not None:
+                withdraw(self.announced.id)
+            self.info = self.announced = None
+            if not keep_engines:
+                cluster.stop()
+                if cluster.owned:
+                    self.cluster = None
+
+    def status(self) -> dict:
+        from .engine import status as engine_status
+
+        if not self.running:
+            return {"running": False}
+        status = self.cluster.run(engine_status)[0]
+        status["session_id"] = self.info.get("session_id")
+        return status
+
+    def register(self, name: str, variable: str) -> None:
+        import ipyparallel as ipp
+
+        from .engine import register as engine_register
+        from .engine.registry import check_name
+
+        check_name(name)
+        if not isinstance(variable, str) or not _IDENTIFIER.match(variable):
+            raise ValueError(f"{variable!r} is not a variable name on the engines")
+        self._require().run(engine_register, name, ipp.Reference(variable))
+
+    def activate(self, name: str) -> dict:
+        from .engine import activate as engine_activate
+        from .engine.registry import check_name
+
+        check_name(name)
+        return self._require().run(engine_activate, name)[0]
+
+    def next_timestep(self, time=None) -> dict:
+        from .engine import next_timestep as engine_next
+
+        if time is not None and (isinstance(time, bool) or not isinstance(time, (int, float))):
+            raise TypeError(f"time must be a number, got {time!r}")
+        return self._require().run(engine_next, time)[0]
+
+
+session = NotebookSession()
