@@ -24,6 +24,55 @@ def _load_jupyter_server_extension(server_app):
     load_server_extension(server_app)
 
 
+# The notebook's Python API (what %pvw calls), imported lazily: the server extension and the
+# engine import this package too and need none of it.
+def start(n: int = 2, **kwargs):
+    """Start (or find) the kernel's MPI engines and ParaView; returns a viewport widget."""
+    from .notebook import session
+
+    height, open_panel = kwargs.pop("height", 400), kwargs.pop("panel", False)
+    session.start(n=n, **kwargs)
+    return session.viewport(height=height, open_panel=open_panel)
+
+
+def stop(keep_engines: bool = False):
+    from .notebook import session
+
+    session.stop(keep_engines=keep_engines)
+
+
+def status() -> dict:
+    from .notebook import session
+
+    return session.status()
+
+
+def view(height: int = 400):
+    """Another viewport widget on the running session."""
+    from .notebook import session
+
+    return session.viewport(height=height)
+
+
+def register(name: str, variable: str):
+    """On every engine, register that engine's variable ``variable`` as dataset ``name``."""
+    from .notebook import session
+
+    session.register(name, variable)
+
+
+def activate(name: str) -> dict:
+    from .notebook import session
+
+    return session.activate(name)
+
+
+def next_timestep(time=None) -> dict:
+    from .notebook import session
+
+    return session.next_timestep(time)
+
+
 def load_ipython_extension(ipython):
     from .magics import load_ipython_extension as load
 

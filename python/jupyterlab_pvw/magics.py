@@ -9,6 +9,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import MagicArgumentParser
 from IPython.display import display
+from traitlets import TraitError
 
 from .cluster import EngineError
 from .notebook import session
@@ -91,7 +92,7 @@ class PvwMagics(Magics):
             )
         try:
             return getattr(self, f"_{args.command}")(args)
-        except EngineError as exc:
+        except (EngineError, TraitError, ValueError, TypeError) as exc:
             raise UsageError(str(exc)) from None
 
     def _progress(self):
@@ -103,7 +104,7 @@ class PvwMagics(Magics):
         return update
 
     def _start(self, args):
-        info = session.start(
+        session.start(
             n=args.n,
             profile=args.profile,
             cluster_id=args.cluster_id,
@@ -111,7 +112,7 @@ class PvwMagics(Magics):
             namespace=self.shell.user_ns,
             progress=self._progress(),
         )
-        print(f"pvw: session {info['session_id']} on {info['ranks']} ranks ({info['url']})")
+        return session.viewport(height=args.height, open_panel=args.panel)
 
     def _stop(self, args):
         session.stop(keep_engines=args.keep_engines)
@@ -121,18 +122,13 @@ class PvwMagics(Magics):
         print(json.dumps(session.status(), indent=1))
 
     def _view(self, args):
-        if not session.running:
-            raise UsageError("no ParaViewWeb session in this kernel: run %pvw start first")
-        print(f"pvw: session {session.info['session_id']} ({session.info['url']})")
+        return session.viewport(height=args.height)
 
     def _register(self, args):
         session.register(args.name, args.variable)
 
     def _activate(self, args):
-        try:
-            session.activate(args.name)
-        except EngineError as exc:
-            raise UsageError(str(exc)) from None
+        session.activate(args.name)
 
     def _next(self, args):
         result = session.next_timestep(args.time)

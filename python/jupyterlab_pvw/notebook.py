@@ -79,6 +79,15 @@ class NotebookSession:
         progress(f"ParaView ready on {info['ranks']} ranks (session {self.announced.id})")
         return info
 
+    def viewport(self, height: int = 400, open_panel: bool = False):
+        """A live viewport widget on this kernel's session (display it, or return it last)."""
+        from .widget import ViewportWidget
+
+        self._require()
+        return ViewportWidget(
+            session_id=self.info["session_id"], height=height, open_panel=open_panel
+        )
+
     def stop(self, keep_engines: bool = False) -> None:
         from .engine import stop as engine_stop
         from .server.sessions import withdraw

@@ -130,6 +130,14 @@ def test_pvw_rpcs(sim, viewer):
     with pytest.raises(WslinkError, match="no dataset named 'nosuch'"):
         viewer.call("pvw.activate", ["nosuch"])
     assert viewer.call("pvw.activate", ["grid"]) == {"active": "grid"}
+    assert viewer.call("pvw.quality", [80, 40, 30]) == {
+        "still": 80,
+        "interactive": 40,
+        "max_fps": 30.0,
+    }
+    with pytest.raises(WslinkError, match="still quality must be between 1 and 100"):
+        viewer.call("pvw.quality", [0, 40])
+    assert viewer.call("pvw.quality", [90, 50, 60])["still"] == 90
 
 
 def test_bad_viewport_input_is_refused_and_engine_survives(viewer):

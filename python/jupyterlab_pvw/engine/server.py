@@ -173,6 +173,19 @@ class PvwProtocol(LinkProtocol):
             {"op": "representation", "representation": representation, "name": name}
         )
 
+    @exportRpc("pvw.quality")
+    def quality(self, still, interactive, max_fps=None):
+        """A viewer's settings: JPEG quality of still and interactive frames, frame-rate cap."""
+        self.service.still_quality = int(_number(still, "still quality", 1, 100))
+        self.service.interactive_quality = int(_number(interactive, "interactive quality", 1, 100))
+        if max_fps is not None:
+            self.service.max_fps = _number(max_fps, "max fps", 1, 240)
+        return {
+            "still": self.service.still_quality,
+            "interactive": self.service.interactive_quality,
+            "max_fps": self.service.max_fps,
+        }
+
     @exportRpc("pvw.timestep")
     def timestep(self):
         """The current step; advancing it is the simulation's call (next_timestep)."""
