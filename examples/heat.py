@@ -14,6 +14,7 @@ can read it while the simulation computes on.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 
@@ -27,29 +28,28 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument(
-        "--size", type=int, default=48, help="grid points per axis (default 48)"
-    )
+    p.add_argument("--size", type=int, default=48, help="grid points per axis (default 48)")
     p.add_argument("--steps", type=int, default=1000, help="time steps (default 1000)")
-    p.add_argument(
-        "--every", type=int, default=10, help="steps between frames (default 10)"
-    )
-    p.add_argument(
-        "--host", default="127.0.0.1", help="where rank 0 serves (default loopback)"
-    )
+    p.add_argument("--every", type=int, default=10, help="steps between frames (default 10)")
+    p.add_argument("--host", default="127.0.0.1", help="where rank 0 serves (default loopback)")
     p.add_argument("--port", type=int, default=0, help="port (default: a free one)")
     p.add_argument("--secret", default=None, help="wslink secret (default: random)")
+    p.add_argument("--no-engine", action="store_true", help="run without visualization (baseline)")
     p.add_argument(
-        "--no-engine", action="store_true", help="run without visualization (baseline)"
+        "--wait", action="store_true", help="keep serving after the last step until Ctrl-C"
     )
     p.add_argument(
-        "--wait",
-        action="store_true",
-        help="keep serving after the last step until Ctrl-C",
+        "--announce", action="store_true", help="announce to the Jupyter server on this machine"
     )
+    p.add_argument(
+        "--announce-url", help="announce to the Jupyter server at this URL (needs --token)"
+    )
+    p.add_argument("--token", help="a Jupyter token for --announce-url")
     args = p.parse_args(argv)
     if args.size < 4 or args.steps < 0 or args.every < 1:
         p.error("--size must be >= 4, --steps >= 0 and --every >= 1")
+    if args.announce_url and not args.token:
+        p.error("--announce-url needs --token")
     return args
 
 
@@ -83,9 +83,7 @@ class HeatSlab:
     def exchange(self, u):
         """Halo exchange: my top plane to the rank above, my bottom plane to the one below."""
         self.comm.Sendrecv(u[self.nz], dest=self.above, recvbuf=u[0], source=self.below)
-        self.comm.Sendrecv(
-            u[1], dest=self.below, recvbuf=u[self.nz + 1], source=self.above
-        )
+        self.comm.Sendrecv(u[1], dest=self.below, recvbuf=u[self.nz + 1], source=self.above)
 
     def step(self):
         u = self.u
@@ -117,12 +115,26 @@ class HeatSlab:
         )
 
 
+def announce(args, info):
+    """Let a Jupyter server list this run, so notebooks can attach (rank 0 only)."""
+    from jupyterlab_pvw.announce import Announcement
+
+    if args.announce_url:
+        found = Announcement.remote(args.announce_url, args.token, info, name="heat.py")
+    elif args.announce:
+        found = Announcement.local(info, name="heat.py")
+    else:
+        return None
+    print(f"heat: announced as session {found.id}", flush=True)
+    return found
+
+
 def main(argv=None):
     args = parse_args(argv)
     comm = MPI.COMM_WORLD
     rank = comm.Get_rank()
     slab = HeatSlab(args.size, comm)
-    engine = None
+    engine = announcement = None
     if not args.no_engine:
         from jupyterlab_pvw import engine
 
@@ -130,12 +142,19 @@ def main(argv=None):
         engine.register("temperature", slab.piece(engine))
         engine.activate("temperature")
         if rank == 0:
-            print(
-                f"heat: watch at {info['url']} with secret {info['secret']}", flush=True
-            )
+            print(f"heat: watch at {info['url']} with secret {info['secret']}", flush=True)
+            announcement = announce(args, info)
+    # mpiexec turns Ctrl-C into SIGTERM for the ranks. Each rank only notes it; the ranks agree
+    # at the next output step, so all stop together and none is left in a collective.
+    stop = {"asked": False}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.update(asked=True))
     started = time.perf_counter()
+    step = 0
     for step in range(1, args.steps + 1):
         slab.step()
+        if step % args.every == 0 and comm.allreduce(stop["asked"], op=MPI.LOR):
+            break
         if engine is not None and step % args.every == 0:
             engine.register("temperature", slab.piece(engine))
             engine.next_timestep(time=step * ALPHA)
@@ -143,7 +162,7 @@ def main(argv=None):
     total = comm.allreduce(float(slab.u[1 : slab.nz + 1].sum()), op=MPI.SUM)
     if rank == 0:
         print(
-            f"heat: {args.steps} steps in {elapsed:.2f} s ({args.steps / max(elapsed, 1e-9):.1f} steps/s), "
+            f"heat: {step} steps in {elapsed:.2f} s ({step / max(elapsed, 1e-9):.1f} steps/s), "
             f"total heat {total:.4f}",
             flush=True,
         )
@@ -151,11 +170,10 @@ def main(argv=None):
         if args.wait:
             if rank == 0:
                 print("heat: serving until Ctrl-C", flush=True)
-            try:
-                while True:
-                    time.sleep(1)
-            except KeyboardInterrupt:
-                pass
+            while not comm.allreduce(stop["asked"], op=MPI.LOR):
+                time.sleep(0.2)
+        if rank == 0 and announcement is not None:
+            announcement.withdraw()
         engine.stop()
     return 0
 

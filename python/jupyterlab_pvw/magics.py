@@ -66,6 +66,30 @@ def build_parser() -> MagicArgumentParser:
     commands.add_parser("status", help="datasets per rank, active dataset, clients, frame times")
     view = commands.add_parser("view", help="show another viewport on the running session")
     view.add_argument("--height", type=_positive_int, default=400)
+    commands.add_parser(
+        "sessions",
+        help="every session the Jupyter server can show (any kernel, announced, launched)",
+    )
+    attach = commands.add_parser(
+        "attach", help="show a viewport on session ID (e.g. a simulation started outside Jupyter)"
+    )
+    attach.add_argument("session_id", metavar="ID")
+    attach.add_argument("--height", type=_positive_int, default=400)
+    connect = commands.add_parser(
+        "connect", help="show an already running engine (forward connection, no start-up)"
+    )
+    connect.add_argument("url", metavar="URL", help="the engine's ws://host:port/ws")
+    connect.add_argument("--secret", required=True, help="the engine's secret")
+    connect.add_argument("--name", default="", help="a name for the session list")
+    connect.add_argument("--height", type=_positive_int, default=400)
+    launch = commands.add_parser(
+        "launch", help="start APP through the Jupyter server's launcher, then show it"
+    )
+    launch.add_argument("application", metavar="APP")
+    launch.add_argument(
+        "fields", nargs="*", metavar="KEY=VALUE", help="request fields for the app's command"
+    )
+    launch.add_argument("--height", type=_positive_int, default=400)
     register = commands.add_parser(
         "register", help="on every engine, register that engine's variable VAR as NAME"
     )
@@ -119,10 +143,36 @@ class PvwMagics(Magics):
         print("pvw: stopped")
 
     def _status(self, args):
-        print(json.dumps(session.status(), indent=1))
+        status = session.status()
+        status["sessions"] = session.sessions()  # every session the server lists, with this one
+        print(json.dumps(status, indent=1))
 
     def _view(self, args):
         return session.viewport(height=args.height)
+
+    def _sessions(self, args):
+        print(json.dumps(session.sessions(), indent=1))
+
+    def _attach(self, args):
+        return session.viewport(height=args.height, session_id=args.session_id)
+
+    def _connect(self, args):
+        session_id = session.connect(args.url, args.secret, name=args.name)
+        return session.viewport(height=args.height, session_id=session_id)
+
+    def _launch(self, args):
+        fields = {}
+        for item in args.fields:
+            key, sep, value = item.partition("=")
+            if not sep or not key:
+                raise UsageError(f"launch fields are KEY=VALUE, got {item!r}")
+            fields[key] = value
+        try:
+            answer = session.launch(args.application, fields)
+        except RuntimeError as exc:
+            raise UsageError(str(exc)) from None
+        print(f"pvw: launched {args.application} as session {answer['id']}")
+        return session.viewport(height=args.height, session_id=answer["id"])
 
     def _register(self, args):
         session.register(args.name, args.variable)

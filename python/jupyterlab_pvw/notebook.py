@@ -25,6 +25,21 @@ def _kernel_id() -> str | None:
         return None
 
 
+def _this_server() -> dict:
+    """The running Jupyter server this kernel most likely belongs to (its root holds our cwd)."""
+    from jupyter_server.serverapp import list_running_servers
+
+    servers = list(list_running_servers())
+    if not servers:
+        raise EngineError("no running Jupyter server found to launch through")
+    cwd = os.path.realpath(os.getcwd())
+    for server in servers:
+        root = os.path.realpath(server.get("root_dir") or server.get("notebook_dir") or "/")
+        if cwd == root or cwd.startswith(root + os.sep):
+            return server
+    return servers[0]
+
+
 class NotebookSession:
     def __init__(self):
         self.cluster: EngineCluster | None = None
@@ -79,13 +94,56 @@ class NotebookSession:
         progress(f"ParaView ready on {info['ranks']} ranks (session {self.announced.id})")
         return info
 
-    def viewport(self, height: int = 400, open_panel: bool = False):
-        """A live viewport widget on this kernel's session (display it, or return it last)."""
+    def viewport(self, height: int = 400, open_panel: bool = False, session_id: str | None = None):
+        """A live viewport widget on a session: this kernel's, or any listed one by id."""
+        from .server.sessions import SessionTable
         from .widget import ViewportWidget
 
-        self._require()
-        return ViewportWidget(
-            session_id=self.info["session_id"], height=height, open_panel=open_panel
+        if session_id is None:
+            self._require()
+            session_id = self.info["session_id"]
+        elif SessionTable().get(session_id) is None:
+            known = [s.id for s in SessionTable().list()]
+            raise EngineError(
+                f"no ParaViewWeb session {session_id!r}; live sessions: {known or 'none'}"
+            )
+        return ViewportWidget(session_id=session_id, height=height, open_panel=open_panel)
+
+    # -- other sessions: attach (reverse), connect (forward), launch (forward with start-up) --
+    @staticmethod
+    def sessions() -> list[dict]:
+        """Every session the Jupyter server can proxy to (started here, announced, launched)."""
+        from .server.sessions import SessionTable
+
+        return [s.public() for s in SessionTable().list()]
+
+    @staticmethod
+    def connect(url: str, secret: str, name: str = "") -> str:
+        """Forward, no start-up: list an already running engine (ws://host:port/ws)."""
+        from urllib.parse import urlparse
+
+        from .server.sessions import announce
+
+        parsed = urlparse(url)
+        if parsed.scheme not in ("ws", "wss") or not parsed.hostname or not parsed.port:
+            raise ValueError(f"expected an engine URL like ws://host:port/ws, got {url!r}")
+        if not secret:
+            raise ValueError("connecting needs the engine's secret (--secret)")
+        # pid 0: the engine is not ours; the entry stays until withdrawn or the server restarts.
+        session = announce(
+            parsed.hostname, parsed.port, secret, name=name or url, pid=0, kernel_id=_kernel_id()
+        )
+        return session.id
+
+    @staticmethod
+    def launch(application: str, fields: dict) -> dict:
+        """Forward with start-up: ask the Jupyter server's launcher to start ``application``."""
+        from .announce import _request
+
+        server = _this_server()
+        url = server["url"].rstrip("/") + "/pvw/launcher"
+        return _request(
+            "POST", url, server.get("token", ""), {"application": application, **fields}
         )
 
     def stop(self, keep_engines: bool = False) -> None:

@@ -18,9 +18,8 @@ import sys
 import traceback
 
 import numpy as np
-from mpi4py import MPI
-
 from jupyterlab_pvw import engine
+from mpi4py import MPI
 
 comm = MPI.COMM_WORLD
 rank, size = comm.Get_rank(), comm.Get_size()

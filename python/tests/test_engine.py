@@ -10,7 +10,6 @@ import time
 import numpy as np
 import pytest
 from conftest import HERE, MpiRun, Viewer, jpeg_pixels
-
 from jupyterlab_pvw.wslink_client import WslinkClient, WslinkError
 
 

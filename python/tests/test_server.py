@@ -6,9 +6,8 @@ import json
 import os
 
 import pytest
-from tornado.httpclient import HTTPClientError
-
 from jupyterlab_pvw.server.sessions import SessionTable, announce, withdraw
+from tornado.httpclient import HTTPClientError
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
@@ -84,7 +83,6 @@ async def test_proxy_streams_frames_without_the_secret_reaching_the_browser(
     import asyncio
 
     from conftest import jpeg_pixels
-
     from jupyterlab_pvw.wslink_client import WslinkClient
 
     info = engine_run.info

@@ -47,8 +47,9 @@ def with_secret(data: bytes, secret: str) -> bytes | None:
 class EngineProxyHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
     auth_resource = AUTH_RESOURCE
 
-    def initialize(self, table):
+    def initialize(self, table, launcher=lambda: None):
         self.table = table
+        self.launcher = launcher  # counts clients of launched sessions, for idle reaping
         self.upstream = None
         self.session = None
 
@@ -84,6 +85,11 @@ class EngineProxyHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
             )
         await super().get(session_id)
 
+    def open(self, session_id):
+        super().open()
+        if self.launcher() is not None:
+            self.launcher().client_opened(session_id)
+
     def _from_engine(self, message):
         if message is None:  # the engine closed
             self.close(1011, "the ParaViewWeb engine closed the connection")
@@ -102,6 +108,8 @@ class EngineProxyHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
         self.upstream.write_message(message, binary=True)
 
     def on_close(self):
+        if self.launcher() is not None and self.session is not None:
+            self.launcher().client_closed(self.session.id)
         if self.upstream is not None:
             self.upstream.close()
             self.upstream = None
