@@ -6,4 +6,5 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root/examples"
 export PATH="${PVW_VENV:-$root/.venv}/bin:$PATH"
 exec jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port="${PVW_PORT:-8888}" \
-  --ServerApp.root_dir="$root/examples" "${PVW_DEMO_NOTEBOOK:-heat.ipynb}" "$@"
+  --ServerApp.root_dir="$root/examples" --PvwLauncher.config_file="$root/examples/launcher.json" \
+  "${PVW_DEMO_NOTEBOOK:-heat.ipynb}" "$@"

@@ -303,3 +303,21 @@ async def test_jupyter_launcher_and_proxy(
     with pytest.raises(HTTPClientError) as err:
         await jp_fetch("pvw", "launcher", answer["id"], method="DELETE")
     assert err.value.code == 404
+
+
+async def test_the_shipped_example_configuration_launches_heat(tmp_path):
+    require_paraview_env()
+    config = load(HERE.parents[1] / "examples" / "launcher.json")
+    ports = free_port_range(1)
+    config["configuration"].update(log_dir=str(tmp_path / "logs"), proxy_file=str(tmp_path / "proxy.txt"))
+    config["resources"] = [{"host": "127.0.0.1", "port_range": [ports[0], ports[0]]}]
+    config["properties"].update(python=sys.executable, heat=str(HEAT))
+    launcher = Launcher(config)
+    try:
+        answer = await launcher.launch({"application": "heat", "ranks": "2", "size": "16"})
+        assert answer["viewer"] == "jupyterlab-pvw" and int(answer["port"]) == ports[0]
+        with pytest.raises(LauncherError, match="sanitize"):
+            await launcher.launch({"application": "heat", "ranks": "9", "size": "16"})
+    finally:
+        await launcher.shutdown()
+    assert proxy_lines(tmp_path) == []
