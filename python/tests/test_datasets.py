@@ -166,3 +166,21 @@ def test_calls_before_start_say_so():
     with pytest.raises(TypeError, match="time must be a number"):
         engine.next_timestep("soon")
     assert engine.status()["running"] is False
+
+
+def test_multiblock_pieces_are_accepted_and_coloured_by_their_first_array():
+    from vtkmodules.vtkCommonDataModel import vtkMultiBlockDataSet
+
+    from jupyterlab_pvw.engine.datasets import first_array, local_range
+
+    blocks = vtkMultiBlockDataSet()
+    blocks.SetBlock(
+        0, engine.image((0, 1, 0, 1, 0, 0), point_data={"p": np.array([1.0, 2.0, 3.0, 4.0])})
+    )
+    blocks.SetBlock(
+        1, engine.image((0, 1, 0, 1, 0, 0), point_data={"p": np.array([-5.0, 0.0, 0.0, 9.0])})
+    )
+    registry = DatasetRegistry()
+    registry.register("blocks", blocks)
+    assert first_array(blocks) == ("POINTS", "p")
+    assert local_range(blocks, "POINTS", "p") == (-5.0, 9.0)

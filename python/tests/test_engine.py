@@ -118,6 +118,7 @@ def test_pvw_rpcs(sim, viewer):
     status = viewer.call("pvw.status")
     assert status["running"] and status["clients"] >= 1 and status["frames_pushed"] >= 1
     assert status["last_render_ms"] > 0 and status["last_encode_ms"] > 0
+    assert status["native_render"] is True, "setup builds the no-GIL render shim"
     assert viewer.call("pvw.representation", ["Wireframe"])["representation"] == "Wireframe"
     with pytest.raises(WslinkError, match="unknown representation"):
         viewer.call("pvw.representation", ["Sparkles"])

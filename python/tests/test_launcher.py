@@ -309,7 +309,9 @@ async def test_the_shipped_example_configuration_launches_heat(tmp_path):
     require_paraview_env()
     config = load(HERE.parents[1] / "examples" / "launcher.json")
     ports = free_port_range(1)
-    config["configuration"].update(log_dir=str(tmp_path / "logs"), proxy_file=str(tmp_path / "proxy.txt"))
+    config["configuration"].update(
+        log_dir=str(tmp_path / "logs"), proxy_file=str(tmp_path / "proxy.txt")
+    )
     config["resources"] = [{"host": "127.0.0.1", "port_range": [ports[0], ports[0]]}]
     config["properties"].update(python=sys.executable, heat=str(HEAT))
     launcher = Launcher(config)
