@@ -1,6 +1,7 @@
 /**
- * The ParaViewWeb commands: each one sends a `%pvw` line to the current notebook's kernel and
- * tells the user how it went.
+ * The ParaViewWeb commands of the main plugin: the kernel commands send a `%pvw` line to the
+ * current notebook's kernel and tell the user how it went; "Reset Camera" acts on the viewport
+ * used last. ("Open Viewport Panel" belongs to the panel plugin.)
  */
 import { JupyterFrontEnd } from '@jupyterlab/application';
 import { Dialog, InputDialog, Notification, showDialog } from '@jupyterlab/apputils';
@@ -19,7 +20,7 @@ import {
   pvwStopCode,
   withExtension
 } from './kernelcode';
-import { CommandIDs, IPvwSettings } from './tokens';
+import { CommandIDs, IPvwSettings, IPvwViewports } from './tokens';
 
 /**
  * What the commands need from the application.
@@ -29,6 +30,8 @@ export interface ICommandsOptions {
   tracker: INotebookTracker | null;
   /** The current validated settings. */
   settings: () => IPvwSettings;
+  /** The viewports; "Reset Camera" acts on the one used last. */
+  viewports: IPvwViewports;
 }
 
 /**
@@ -43,8 +46,6 @@ export const COMMAND_LABELS: Readonly<Record<string, string>> = Object.freeze({
   [CommandIDs.openPanel]: 'ParaViewWeb: Open Viewport Panel',
   [CommandIDs.resetCamera]: 'ParaViewWeb: Reset Camera'
 });
-
-const VIEWPORT_PENDING = 'Needs the ParaViewWeb viewport, which this version does not include yet.';
 
 /**
  * How long (ms) toasts stay up. An explicit value is required: JupyterLab files notifications
@@ -70,7 +71,7 @@ export function addCommands(
   commands: JupyterFrontEnd['commands'],
   options: ICommandsOptions
 ): void {
-  const { tracker, settings } = options;
+  const { tracker, settings, viewports } = options;
   const run = (id: string, code: () => string) => runMagic(tracker, COMMAND_LABELS[id], code);
 
   commands.addCommand(CommandIDs.start, {
@@ -133,15 +134,20 @@ export function addCommands(
     execute: args => run(CommandIDs.nextTimestep, () => pvwNextCode(args.time as number))
   });
 
-  // Registered now so keyboard shortcuts and menus can refer to them; enabled with the viewport.
-  for (const id of [CommandIDs.openPanel, CommandIDs.resetCamera]) {
-    commands.addCommand(id, {
-      label: COMMAND_LABELS[id],
-      caption: VIEWPORT_PENDING,
-      isEnabled: () => false,
-      execute: () => false
-    });
-  }
+  commands.addCommand(CommandIDs.resetCamera, {
+    label: COMMAND_LABELS[CommandIDs.resetCamera],
+    caption: 'Reset the camera of the ParaViewWeb viewport used last to show all the data',
+    isEnabled: () => viewports.current !== null,
+    execute: async () => {
+      const viewport = viewports.current;
+      if (!viewport) {
+        return false;
+      }
+      await viewport.resetCamera();
+      return true;
+    }
+  });
+  viewports.currentChanged.connect(() => commands.notifyCommandChanged(CommandIDs.resetCamera));
 }
 
 /**

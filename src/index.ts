@@ -7,31 +7,39 @@ import { INotebookTracker } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
 import { addCommands } from './commands';
+import { panelPlugin } from './panelplugin';
 import { DEFAULT_SETTINGS, validateSettings } from './settings';
-import { COMMAND_CATEGORY, CommandIDs, IPvwSettings, PLUGIN_ID } from './tokens';
+import { COMMAND_CATEGORY, CommandIDs, IPvwSettings, IPvwViewports, PLUGIN_ID } from './tokens';
+import { ViewportHub } from './viewports';
+import { widgetPlugin } from './widgetplugin';
 
 export * from './tokens';
 
 /**
- * The main plugin: the ParaViewWeb commands, their palette entries and the settings.
+ * The main plugin: the settings, the viewports service with its shared connections, and the
+ * ParaViewWeb commands with their palette entries.
  */
-const plugin: JupyterFrontEndPlugin<void> = {
+const plugin: JupyterFrontEndPlugin<IPvwViewports> = {
   id: PLUGIN_ID,
-  description: 'ParaViewWeb commands for in-situ visualization of MPI simulations.',
+  description: 'ParaViewWeb commands and viewports for in-situ visualization of MPI simulations.',
   autoStart: true,
+  provides: IPvwViewports,
   optional: [ICommandPalette, ISettingRegistry, INotebookTracker],
   activate: (
     app: JupyterFrontEnd,
     palette: ICommandPalette | null,
     registry: ISettingRegistry | null,
     tracker: INotebookTracker | null
-  ): void => {
+  ): IPvwViewports => {
     let settings: IPvwSettings = { ...DEFAULT_SETTINGS };
-    addCommands(app.commands, { tracker, settings: () => settings });
+    const viewports = new ViewportHub(app.serviceManager.serverSettings, settings);
+    addCommands(app.commands, { tracker, settings: () => settings, viewports });
 
     if (palette) {
       for (const command of Object.values(CommandIDs)) {
-        palette.addItem({ command, category: COMMAND_CATEGORY });
+        if (command !== CommandIDs.openPanel) {
+          palette.addItem({ command, category: COMMAND_CATEGORY });
+        }
       }
     }
 
@@ -42,6 +50,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
           console.warn(`${PLUGIN_ID}: ${correction}`);
         }
         settings = validation.settings;
+        viewports.setQuality(settings);
       };
       registry
         .load(PLUGIN_ID)
@@ -53,7 +62,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
           console.error(`${PLUGIN_ID}: could not load the settings; using the defaults.`, reason);
         });
     }
+    return viewports;
   }
 };
 
-export default [plugin];
+export default [plugin, panelPlugin, widgetPlugin];

@@ -1,9 +1,14 @@
 /**
  * Identifiers and interfaces shared by the jupyterlab-pvw plugins.
  *
- * This module is pure (no JupyterLab imports) so that the logic built on it can be unit-tested
- * without a JupyterLab runtime.
+ * This module is pure (no JupyterLab imports at run time) so that the logic built on it can be
+ * unit-tested without a JupyterLab runtime.
  */
+import { Token } from '@lumino/coreutils';
+import type { ISignal } from '@lumino/signaling';
+
+import type { ConnectionRegistry, IQuality } from './connection';
+import type { ViewportWidget } from './viewport';
 
 /**
  * The npm package name, which prefixes every plugin id.
@@ -14,6 +19,16 @@ export const EXTENSION_ID = 'jupyterlab-pvw';
  * The id of the main plugin; its settings schema is `schema/plugin.json`.
  */
 export const PLUGIN_ID = `${EXTENSION_ID}:plugin`;
+
+/**
+ * The id of the side panel plugin.
+ */
+export const PANEL_PLUGIN_ID = `${EXTENSION_ID}:panel`;
+
+/**
+ * The id of the plugin that registers the notebook's viewport ipywidget.
+ */
+export const WIDGET_PLUGIN_ID = `${EXTENSION_ID}:widget`;
 
 /**
  * The command palette category of every ParaViewWeb command.
@@ -60,3 +75,40 @@ export interface IPvwSettings {
   /** Which side of the shell hosts the viewport panel. */
   panelSide: PanelSide;
 }
+
+/**
+ * What a viewport is created with.
+ */
+export interface IViewportCreateOptions {
+  /** The proxy's session id (as listed by `GET pvw/sessions`). */
+  sessionId: string;
+  /** Height of the picture in CSS pixels, or `fill` to fill the parent. */
+  height?: number | 'fill';
+}
+
+/**
+ * The live viewports and the connections they share.
+ */
+export interface IPvwViewports {
+  /**
+   * Create a viewport on a session, sharing the session's connection with every other
+   * viewport on it. Dispose the viewport to let go of the connection.
+   */
+  create(options: IViewportCreateOptions): ViewportWidget;
+  /** The viewport focused or used last, if it still exists. */
+  readonly current: ViewportWidget | null;
+  /** Emitted when `current` changes. */
+  readonly currentChanged: ISignal<IPvwViewports, ViewportWidget | null>;
+  /** The shared connections, one per session. */
+  readonly connections: ConnectionRegistry;
+  /** The image settings every connection applies. */
+  readonly quality: Readonly<IQuality>;
+}
+
+/**
+ * The viewports service, provided by the main plugin.
+ */
+export const IPvwViewports = new Token<IPvwViewports>(
+  `${EXTENSION_ID}:IPvwViewports`,
+  'The ParaViewWeb viewports and their shared session connections.'
+);

@@ -1,7 +1,8 @@
 import * as path from 'path';
-import { expect, Page, test } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 
-import { REPO_ROOT, TOKEN } from './server';
+import { openLab, paletteItem, searchPalette, toast } from './lab';
+import { REPO_ROOT } from './server';
 
 const SCREENSHOT = path.join(REPO_ROOT, 'artifacts', 'ui', 'palette.png');
 
@@ -10,52 +11,11 @@ const ENABLED = [
   'ParaViewWeb: Stop Engines',
   'ParaViewWeb: Show Status',
   'ParaViewWeb: Activate Dataset…',
-  'ParaViewWeb: Next Timestep'
+  'ParaViewWeb: Next Timestep',
+  'ParaViewWeb: Open Viewport Panel'
 ];
-const DISABLED = ['ParaViewWeb: Open Viewport Panel', 'ParaViewWeb: Reset Camera'];
-
-/**
- * Open JupyterLab with a reset workspace and wait until the shell has settled.
- *
- * The splash screen goes before the workspace is restored; the restore ends by focusing the
- * main area (the launcher here), which would close a command palette opened earlier.
- */
-async function openLab(page: Page): Promise<void> {
-  await page.goto(`/lab?reset&token=${TOKEN}`);
-  await expect(page.locator('#jupyterlab-splash')).toHaveCount(0, { timeout: 60_000 });
-  await page.waitForFunction(
-    () => !!document.activeElement?.closest('#jp-main-dock-panel'),
-    undefined,
-    { timeout: 30_000 }
-  );
-}
-
-/**
- * Open the command palette from the keyboard and filter it.
- */
-async function searchPalette(page: Page, query: string): Promise<void> {
-  await page.keyboard.press('Control+Shift+C');
-  const input = page.locator('.lm-CommandPalette-input').filter({ visible: true });
-  await expect(input).toBeFocused();
-  await input.fill(query);
-}
-
-/**
- * The palette item with exactly this label (visible or not).
- */
-function paletteItem(page: Page, label: string) {
-  const exact = new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
-  return page
-    .locator('.lm-CommandPalette-item')
-    .filter({ has: page.locator('.lm-CommandPalette-itemLabel', { hasText: exact }) });
-}
-
-/**
- * The toast showing this text.
- */
-function toast(page: Page, text: string) {
-  return page.locator('.Toastify__toast').filter({ hasText: text });
-}
+// Enabled once a viewport exists.
+const DISABLED = ['ParaViewWeb: Reset Camera'];
 
 test.describe('jupyterlab-pvw in JupyterLab', () => {
   test('the palette lists the ParaViewWeb commands', async ({ page }, testInfo) => {
@@ -74,8 +34,7 @@ test.describe('jupyterlab-pvw in JupyterLab', () => {
       await expect(paletteItem(page, label)).toBeVisible();
       await expect(paletteItem(page, label)).not.toHaveClass(/lm-mod-disabled/);
     }
-    // The viewport commands are registered but disabled until the viewport exists; the modal
-    // palette lists disabled commands hidden.
+    // The modal palette lists disabled commands hidden.
     for (const label of DISABLED) {
       await expect(paletteItem(page, label)).toHaveCount(1);
       await expect(paletteItem(page, label)).toHaveClass(/lm-mod-disabled/);
@@ -84,6 +43,24 @@ test.describe('jupyterlab-pvw in JupyterLab', () => {
     await page.screenshot({ path: SCREENSHOT });
     await testInfo.attach('palette', { path: SCREENSHOT, contentType: 'image/png' });
     expect(pluginErrors).toEqual([]);
+  });
+
+  test('the ParaViewWeb menu holds the commands; the panel opens empty', async ({ page }) => {
+    await openLab(page);
+    await page.locator('.lm-MenuBar-itemLabel', { hasText: /^ParaViewWeb$/ }).click();
+    const menu = page.locator('.lm-Menu').filter({ visible: true });
+    for (const label of ['Start Engines', 'Next Timestep', 'Open Viewport Panel', 'Reset Camera']) {
+      await expect(
+        menu.locator('.lm-Menu-itemLabel', { hasText: `ParaViewWeb: ${label}` })
+      ).toBeVisible();
+    }
+    await menu.locator('.lm-Menu-itemLabel', { hasText: 'Open Viewport Panel' }).click();
+    const panel = page.locator('#jp-pvw-panel');
+    await expect(panel).toBeVisible();
+    await expect(panel.locator('.jp-pvw-Panel-message')).toContainText(
+      'No ParaViewWeb session is running'
+    );
+    await expect(panel.locator('.jp-pvw-Panel-message')).toContainText('%pvw start');
   });
 
   test('a kernel command without a notebook says what is missing', async ({ page }) => {

@@ -7,9 +7,9 @@
 import * as path from 'path';
 import { defineConfig } from '@playwright/test';
 
-import { BASE_URL, PORT, REPO_ROOT, STATE_DIR, TOKEN } from './server';
+import { BASE_URL, PORT, REPO_ROOT, ROOT_DIR, RUNTIME_DIR, STATE_DIR, TOKEN } from './server';
 
-const root = path.join(STATE_DIR, 'root');
+const root = ROOT_DIR;
 const settings = path.join(STATE_DIR, 'settings');
 
 const jupyterLab = [
@@ -38,6 +38,8 @@ export default defineConfig({
   retries: 0,
   forbidOnly: true,
   timeout: 90_000,
+  // A hung run (an engine that never answers) fails instead of blocking `make test`.
+  globalTimeout: 30 * 60_000,
   expect: { timeout: 20_000 },
   reporter: [['list']],
   use: {
@@ -73,7 +75,7 @@ export default defineConfig({
     env: {
       JUPYTER_CONFIG_DIR: path.join(STATE_DIR, 'config'),
       JUPYTER_DATA_DIR: path.join(STATE_DIR, 'data'),
-      JUPYTER_RUNTIME_DIR: path.join(STATE_DIR, 'runtime'),
+      JUPYTER_RUNTIME_DIR: RUNTIME_DIR,
       JUPYTERLAB_SETTINGS_DIR: settings,
       JUPYTERLAB_WORKSPACES_DIR: path.join(STATE_DIR, 'workspaces'),
       // No user IPython profile: kernels start without `%pvw` unless a test loads it.

@@ -18,3 +18,9 @@ export const STATE_DIR = path.join(os.tmpdir(), `jupyterlab-pvw-ui-${PORT}`);
 
 /** Repository root, where screenshots go (`artifacts/ui/`). */
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+
+/** The server's runtime directory (`JUPYTER_RUNTIME_DIR`): session files go in `pvw-sessions/`. */
+export const RUNTIME_DIR = path.join(STATE_DIR, 'runtime');
+
+/** The server's notebook root. */
+export const ROOT_DIR = path.join(STATE_DIR, 'root');

@@ -1,0 +1,482 @@
+/**
+ * One live, self-healing connection per engine session, shared by every viewport on it.
+ *
+ * The notebook widget and the side panel on the same session, and a view JupyterLab
+ * re-creates (re-rendered output, saved notebook), all lease the same `SessionConnection`
+ * from the `ConnectionRegistry`, so one WebSocket carries one frame stream however many
+ * viewports show it.
+ */
+import { IDisposable } from '@lumino/disposable';
+import { ISignal, Signal } from '@lumino/signaling';
+
+import { Interaction, mergeInteractions, VIEW_ID } from './events';
+import { asFrame, FrameDecoder, FrameRate, IFrame } from './frames';
+import { Reconnector } from './reconnect';
+import { CoalescingSender } from './sender';
+import { ITransportStatus, WslinkTransport } from './transport';
+
+/** The topic the engine publishes frames on. */
+export const IMAGE_TOPIC = 'viewport.image.push.subscription';
+
+/** The smallest and largest view the engine renders, in pixels per side. */
+export const MIN_SIZE = 16;
+export const MAX_SIZE = 4096;
+
+/** How long (ms) size requests settle before one is sent: a resize fires many. */
+export const SIZE_DEBOUNCE_MS = 150;
+
+/**
+ * The state of a session connection.
+ *
+ * - `connecting`: the first attempt is under way
+ * - `live`: frames flow
+ * - `reconnecting`: the connection failed or dropped; another attempt is scheduled
+ * - `error`: it gave up (the session is gone); `reconnect()` starts over
+ */
+export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'error';
+
+/**
+ * A state and what the user should read about it.
+ */
+export interface IConnectionStatus {
+  readonly state: ConnectionState;
+  /** Why it is reconnecting or failed; empty otherwise. */
+  readonly message: string;
+  /** Whether the connection was live at least once (an engine that stopped, not one never reached). */
+  readonly wasLive: boolean;
+}
+
+/**
+ * The viewer's image settings, sent to the engine with `pvw.quality`.
+ */
+export interface IQuality {
+  stillQuality: number;
+  interactiveQuality: number;
+  maxFps: number;
+}
+
+/**
+ * How to build a session connection.
+ */
+export interface ISessionConnectionOptions {
+  /** The proxy's session id. */
+  sessionId: string;
+  /** Opens one wslink transport to the session (a new one for every attempt). */
+  createTransport: () => WslinkTransport;
+  /** After a failed attempt: is the session gone (no longer listed by the server)? */
+  isGone: () => Promise<boolean>;
+  /** The image settings to apply on every (re)connect. */
+  quality: IQuality;
+  /** Decodes a frame for drawing. Default: `createImageBitmap` of the JPEG. */
+  decode?: (frame: IFrame) => Promise<ImageBitmap>;
+  /** Backoff of the reconnector (ms); defaults 500 and 10000. */
+  initialDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+/**
+ * A session's connection: connects, re-connects with backoff, applies the image settings,
+ * keeps the newest frame (raw and decoded) and sends interaction one message at a time.
+ */
+export class SessionConnection implements IDisposable {
+  constructor(options: ISessionConnectionOptions) {
+    this.sessionId = options.sessionId;
+    this._options = options;
+    this._quality = { ...options.quality };
+    this._decoder = new FrameDecoder<ImageBitmap>(
+      options.decode ??
+        (frame => createImageBitmap(new Blob([frame.image], { type: `image/${frame.format}` }))),
+      bitmap => bitmap.close?.()
+    );
+    this._sender = new CoalescingSender<Interaction>(
+      message => this._call(message.method, [message.event]),
+      mergeInteractions,
+      reason => console.warn(`jupyterlab-pvw: an interaction failed: ${errorText(reason)}`)
+    );
+    this._reconnector = new Reconnector({
+      connect: () => this._connectOnce(),
+      isGone: options.isGone,
+      initialDelayMs: options.initialDelayMs,
+      maxDelayMs: options.maxDelayMs,
+      onRetry: (delayMs, failures, reason) => {
+        const why = errorText(reason);
+        const wait = delayMs < 1000 ? 'in a moment' : `in ${Math.round(delayMs / 1000)} s`;
+        this._setStatus('reconnecting', `${why}; trying again ${wait}`);
+      },
+      onGiveUp: reason =>
+        this._setStatus(
+          'error',
+          `session ${this.sessionId} is gone: its engine was stopped or its kernel exited ` +
+            `(${errorText(reason)})`
+        )
+    });
+    this._reconnector.start();
+  }
+
+  /** The proxy's session id. */
+  readonly sessionId: string;
+
+  /** The current state. */
+  get status(): IConnectionStatus {
+    return this._status;
+  }
+
+  /** Emitted on every state change. */
+  get statusChanged(): ISignal<this, IConnectionStatus> {
+    return this._statusChanged;
+  }
+
+  /** Emitted for every frame received, before decoding. */
+  get frameReceived(): ISignal<this, IFrame> {
+    return this._frameReceived;
+  }
+
+  /** The newest frame received. */
+  get lastFrame(): IFrame | null {
+    return this._lastFrame;
+  }
+
+  /** The decoder: its `current` frame is drawn by new viewports, `decoded` by live ones. */
+  get frames(): FrameDecoder<ImageBitmap> {
+    return this._decoder;
+  }
+
+  /** Whether a drag or wheel gesture is in progress on any viewport of this session. */
+  get interacting(): boolean {
+    return this._dragging || this._wheeling;
+  }
+
+  /** Frames received per second over the last second. */
+  frameRate(now = Date.now()): number {
+    return this._rate.rate(now);
+  }
+
+  /** The size the engine renders at (the last requested one), if any was requested. */
+  get size(): readonly [number, number] | null {
+    return this._size;
+  }
+
+  get isDisposed(): boolean {
+    return this._disposed;
+  }
+
+  /**
+   * Call any engine method.
+   *
+   * @throws Error when not live; WslinkError when the engine answers with an error
+   */
+  call<T = unknown>(method: string, args: unknown[] = []): Promise<T> {
+    return this._call<T>(method, args);
+  }
+
+  /**
+   * Queue an interaction; moves and wheel spins that wait are merged (see `CoalescingSender`).
+   * Dropped while not live: a camera move for an engine that is not there is meaningless.
+   */
+  interact(message: Interaction): void {
+    if (message.method === 'viewport.mouse.interaction') {
+      this._dragging = message.event.action !== 'up';
+    } else if (message.event.type !== 'MouseWheel') {
+      this._wheeling = message.event.type === 'StartMouseWheel';
+    }
+    if (this._status.state === 'live') {
+      this._sender.push(message);
+    }
+  }
+
+  /**
+   * Ask the engine to render at this size (debounced; the newest request wins). The engine
+   * renders one size per session: the viewport resized or used last decides.
+   */
+  requestSize(width: number, height: number): void {
+    const size: [number, number] = [clampSize(width), clampSize(height)];
+    if (this._size && this._size[0] === size[0] && this._size[1] === size[1]) {
+      return;
+    }
+    this._size = size;
+    if (this._sizeTimer !== null) {
+      clearTimeout(this._sizeTimer);
+    }
+    this._sizeTimer = setTimeout(() => {
+      this._sizeTimer = null;
+      if (this._status.state === 'live' && this._size) {
+        this._call('viewport.image.push', [{ view: VIEW_ID, size: [...this._size] }]).catch(
+          reason => console.warn(`jupyterlab-pvw: resize failed: ${errorText(reason)}`)
+        );
+      }
+    }, SIZE_DEBOUNCE_MS);
+  }
+
+  /**
+   * Apply new image settings now (when live) and on every later reconnect.
+   */
+  setQuality(quality: IQuality): void {
+    this._quality = { ...quality };
+    if (this._status.state === 'live') {
+      this._applyQuality().catch(() => undefined);
+    }
+  }
+
+  /**
+   * Reset the camera to show all the data.
+   */
+  resetCamera(): Promise<unknown> {
+    return this._call('viewport.camera.reset', [VIEW_ID]);
+  }
+
+  /**
+   * Start connecting again now, with the backoff reset (after an error, a user's retry).
+   */
+  reconnect(): void {
+    if (this._disposed) {
+      return;
+    }
+    this._dropTransport();
+    this._setStatus('connecting', '');
+    this._reconnector.start();
+  }
+
+  dispose(): void {
+    if (this._disposed) {
+      return;
+    }
+    this._disposed = true;
+    this._reconnector.dispose();
+    this._sender.dispose();
+    if (this._sizeTimer !== null) {
+      clearTimeout(this._sizeTimer);
+    }
+    const transport = this._transport;
+    if (transport && transport.status.state === 'live') {
+      // Tell the engine this viewer is done before closing; the close follows either way.
+      void transport
+        .call('viewport.image.push.observer.remove', [VIEW_ID])
+        .catch(() => undefined)
+        .then(() => transport.dispose());
+      this._transport = null;
+    }
+    this._dropTransport();
+    this._decoder.dispose();
+    Signal.clearData(this);
+  }
+
+  private async _connectOnce(): Promise<void> {
+    this._dropTransport();
+    const transport = this._options.createTransport();
+    this._transport = transport;
+    transport.subscribe(IMAGE_TOPIC, data => this._onFrame(data));
+    await transport.connect();
+    if (transport !== this._transport || this._disposed) {
+      transport.dispose();
+      return;
+    }
+    await this._applyQuality();
+    if (this._size) {
+      await transport.call('viewport.image.push', [{ view: VIEW_ID, size: [...this._size] }]);
+    }
+    await transport.call('viewport.image.push.observer.add', ['-1']);
+    transport.stateChanged.connect(this._onTransportState, this);
+    this._setStatus('live', '');
+  }
+
+  private async _applyQuality(): Promise<void> {
+    const q = this._quality;
+    try {
+      await this._call('pvw.quality', [q.stillQuality, q.interactiveQuality, q.maxFps]);
+    } catch (reason) {
+      // An engine without the call still streams, with its own qualities.
+      console.warn(`jupyterlab-pvw: could not apply the image settings: ${errorText(reason)}`);
+    }
+  }
+
+  private _onTransportState(transport: WslinkTransport, status: ITransportStatus): void {
+    if (transport !== this._transport || this._disposed) {
+      return;
+    }
+    if (status.state === 'closed' || status.state === 'error') {
+      this._dropTransport();
+      this._dragging = this._wheeling = false;
+      this._reconnector.lost(new Error(status.message));
+    }
+  }
+
+  private _onFrame(data: unknown): void {
+    const frame = asFrame(data);
+    if (!frame || this._disposed) {
+      return;
+    }
+    this._lastFrame = frame;
+    this._rate.add(Date.now());
+    this._frameReceived.emit(frame);
+    this._decoder.push(frame);
+  }
+
+  private _call<T = unknown>(method: string, args: unknown[]): Promise<T> {
+    if (!this._transport) {
+      return Promise.reject(new Error(`${method}: not connected`));
+    }
+    return this._transport.call<T>(method, args);
+  }
+
+  private _dropTransport(): void {
+    if (this._transport) {
+      this._transport.stateChanged.disconnect(this._onTransportState, this);
+      this._transport.dispose();
+      this._transport = null;
+    }
+    this._sender.clear();
+  }
+
+  private _setStatus(state: ConnectionState, message: string): void {
+    if (this._disposed) {
+      return;
+    }
+    const wasLive = this._status.wasLive || state === 'live';
+    if (this._status.state === state && this._status.message === message) {
+      return;
+    }
+    this._status = { state, message, wasLive };
+    this._statusChanged.emit(this._status);
+  }
+
+  private readonly _options: ISessionConnectionOptions;
+  private _quality: IQuality;
+  private _status: IConnectionStatus = { state: 'connecting', message: '', wasLive: false };
+  private _statusChanged = new Signal<this, IConnectionStatus>(this);
+  private _frameReceived = new Signal<this, IFrame>(this);
+  private _transport: WslinkTransport | null = null;
+  private _decoder: FrameDecoder<ImageBitmap>;
+  private _sender: CoalescingSender<Interaction>;
+  private _reconnector: Reconnector;
+  private _rate = new FrameRate();
+  private _lastFrame: IFrame | null = null;
+  private _size: [number, number] | null = null;
+  private _sizeTimer: ReturnType<typeof setTimeout> | null = null;
+  private _dragging = false;
+  private _wheeling = false;
+  private _disposed = false;
+}
+
+/**
+ * A viewport's hold on a shared connection; disposing it lets the connection go.
+ */
+export interface IConnectionLease extends IDisposable {
+  readonly connection: SessionConnection;
+}
+
+/**
+ * The shared connections, one per session, counted by lease.
+ *
+ * A connection outlives its last lease by `graceMs`, so a view that JupyterLab disposes and
+ * re-creates right away (a re-rendered output) takes over the same WebSocket and frame.
+ */
+export class ConnectionRegistry implements IDisposable {
+  /**
+   * @param create - builds the connection of a session
+   * @param graceMs - how long (ms) an unused connection stays open
+   */
+  constructor(
+    private readonly _create: (sessionId: string) => SessionConnection,
+    private readonly _graceMs = 5000
+  ) {}
+
+  /**
+   * Lease the connection of a session, opening it if needed.
+   */
+  acquire(sessionId: string): IConnectionLease {
+    if (this._disposed) {
+      throw new Error('the connection registry is disposed');
+    }
+    let entry = this._entries.get(sessionId);
+    if (!entry || entry.connection.isDisposed) {
+      entry = { connection: this._create(sessionId), leases: 0, timer: null };
+      this._entries.set(sessionId, entry);
+    }
+    if (entry.timer !== null) {
+      clearTimeout(entry.timer);
+      entry.timer = null;
+    }
+    entry.leases += 1;
+    const held = entry;
+    let disposed = false;
+    return {
+      connection: held.connection,
+      get isDisposed() {
+        return disposed;
+      },
+      dispose: () => {
+        if (!disposed) {
+          disposed = true;
+          this._release(sessionId, held);
+        }
+      }
+    };
+  }
+
+  /**
+   * The open connection of a session, without leasing it.
+   */
+  get(sessionId: string): SessionConnection | undefined {
+    return this._entries.get(sessionId)?.connection;
+  }
+
+  /** Every open connection. */
+  get connections(): SessionConnection[] {
+    return Array.from(this._entries.values(), entry => entry.connection);
+  }
+
+  /** Leases held on a session's connection. */
+  leases(sessionId: string): number {
+    return this._entries.get(sessionId)?.leases ?? 0;
+  }
+
+  get isDisposed(): boolean {
+    return this._disposed;
+  }
+
+  dispose(): void {
+    if (this._disposed) {
+      return;
+    }
+    this._disposed = true;
+    for (const entry of this._entries.values()) {
+      if (entry.timer !== null) {
+        clearTimeout(entry.timer);
+      }
+      entry.connection.dispose();
+    }
+    this._entries.clear();
+  }
+
+  private _release(sessionId: string, entry: IEntry): void {
+    entry.leases -= 1;
+    if (entry.leases > 0 || this._disposed) {
+      return;
+    }
+    entry.timer = setTimeout(() => {
+      entry.timer = null;
+      if (entry.leases === 0 && this._entries.get(sessionId) === entry) {
+        this._entries.delete(sessionId);
+        entry.connection.dispose();
+      }
+    }, this._graceMs);
+  }
+
+  private _entries = new Map<string, IEntry>();
+  private _disposed = false;
+}
+
+interface IEntry {
+  connection: SessionConnection;
+  leases: number;
+  timer: ReturnType<typeof setTimeout> | null;
+}
+
+function clampSize(value: number): number {
+  const rounded = Math.round(Number.isFinite(value) ? value : MIN_SIZE);
+  return Math.max(MIN_SIZE, Math.min(MAX_SIZE, rounded));
+}
+
+function errorText(reason: unknown): string {
+  return reason instanceof Error ? reason.message : String(reason);
+}

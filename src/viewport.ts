@@ -1,0 +1,559 @@
+/**
+ * The viewport: draws a session's frames and turns mouse, wheel, touch and keys into camera
+ * interaction. The notebook widget and the side panel both show this widget.
+ */
+import { IConnectionLease, IConnectionStatus, SessionConnection } from './connection';
+import {
+  containRect,
+  distance,
+  IPointerSample,
+  interactionEvent,
+  IRect,
+  pinchSpin,
+  VIEW_ID,
+  WHEEL_END_DELAY_MS,
+  wheelSpin
+} from './events';
+import { IDecodedFrame } from './frames';
+import { Widget } from '@lumino/widgets';
+
+/** How far (fraction of the view) one arrow key turns the camera. */
+const ARROW_STEP = 0.05;
+
+/** Smallest change of spin a pinch sends; finer ones wait for more finger motion. */
+const PINCH_MIN_SPIN = 0.02;
+
+/** How often (ms) the status line is refreshed at most. */
+const STATUS_REFRESH_MS = 250;
+
+/**
+ * How to build a viewport.
+ */
+export interface IViewportOptions {
+  /** The lease on the session's shared connection; the viewport disposes it. */
+  lease: IConnectionLease;
+  /** Height of the picture in CSS pixels, or `fill` to fill the parent (side panel). */
+  height?: number | 'fill';
+}
+
+/**
+ * A live view of one session.
+ */
+export class ViewportWidget extends Widget {
+  constructor(options: IViewportOptions) {
+    super();
+    this._lease = options.lease;
+    this.addClass('jp-pvw-Viewport');
+    const node = this.node;
+    node.tabIndex = 0;
+    node.setAttribute('role', 'application');
+    node.setAttribute(
+      'aria-label',
+      'ParaViewWeb viewport: drag to rotate, shift-drag to pan, right-drag or wheel to zoom, ' +
+        'r to reset the camera, arrow keys to rotate, + and - to zoom'
+    );
+    node.dataset.sessionId = this.connection.sessionId;
+    node.dataset.frames = '0';
+
+    this._stage = document.createElement('div');
+    this._stage.className = 'jp-pvw-Viewport-stage';
+    // Right-drag zooms: no context menu, neither the browser's nor JupyterLab's.
+    this._stage.dataset.jpSuppressContextMenu = 'true';
+    this._canvas = document.createElement('canvas');
+    this._canvas.className = 'jp-pvw-Viewport-canvas';
+    this._overlay = document.createElement('div');
+    this._overlay.className = 'jp-pvw-Viewport-overlay';
+    this._overlayText = document.createElement('div');
+    this._overlayText.className = 'jp-pvw-Viewport-overlayText';
+    this._retry = button('Reconnect', 'Try to connect to the session again');
+    this._retry.classList.add('jp-pvw-Viewport-retry');
+    this._overlay.append(this._overlayText, this._retry);
+    this._stage.append(this._canvas, this._overlay);
+
+    const footer = document.createElement('div');
+    footer.className = 'jp-pvw-Viewport-footer';
+    this._status = document.createElement('span');
+    this._status.className = 'jp-pvw-Viewport-status';
+    this._status.setAttribute('aria-live', 'polite');
+    const reset = button('Reset camera', 'Reset the camera to show all the data (r)');
+    reset.classList.add('jp-pvw-Viewport-reset');
+    footer.append(this._status, reset);
+    node.append(this._stage, footer);
+
+    this.height = options.height ?? 400;
+
+    this._canvas.addEventListener('pointerdown', this);
+    this._canvas.addEventListener('pointermove', this);
+    this._canvas.addEventListener('pointerup', this);
+    this._canvas.addEventListener('pointercancel', this);
+    this._canvas.addEventListener('lostpointercapture', this);
+    // Not passive: the page must not scroll while the wheel zooms.
+    this._canvas.addEventListener('wheel', this, { passive: false });
+    this._stage.addEventListener('contextmenu', this);
+    node.addEventListener('focus', this);
+    node.addEventListener('blur', this);
+    reset.addEventListener('click', () => void this.resetCamera());
+    this._retry.addEventListener('click', () => this.connection.reconnect());
+
+    // The stage size decides the render size; observed whether or not Lumino attach messages
+    // reach this widget (inside an ipywidget they are forwarded, not guaranteed).
+    this._resizeObserver = new ResizeObserver(() => this._onResize());
+    this._resizeObserver.observe(this._stage);
+
+    const connection = this.connection;
+    connection.frames.decoded.connect(this._onDecoded, this);
+    connection.statusChanged.connect(this._onStatus, this);
+    if (connection.frames.current) {
+      this._draw(connection.frames.current);
+    }
+    this._onStatus(connection, connection.status);
+    this._ticker = setInterval(() => this._renderStatus(), 1000);
+  }
+
+  /** The shared connection this viewport shows. */
+  get connection(): SessionConnection {
+    return this._lease.connection;
+  }
+
+  /** The session shown. */
+  get sessionId(): string {
+    return this.connection.sessionId;
+  }
+
+  /** Height of the picture in CSS pixels, or `fill`. */
+  get height(): number | 'fill' {
+    return this._height;
+  }
+
+  set height(value: number | 'fill') {
+    this._height = value === 'fill' ? 'fill' : Math.max(16, Math.round(value) || 400);
+    this.toggleClass('jp-mod-fill', this._height === 'fill');
+    this._stage.style.height = this._height === 'fill' ? '' : `${this._height}px`;
+  }
+
+  /** Frames drawn by this viewport. */
+  get framesDrawn(): number {
+    return this._framesDrawn;
+  }
+
+  /**
+   * Reset the camera to show all the data; failures show in the status line.
+   */
+  async resetCamera(): Promise<void> {
+    this._claimSize();
+    try {
+      await this.connection.resetCamera();
+    } catch (reason) {
+      this._flash(`Reset failed: ${errorText(reason)}`);
+    }
+  }
+
+  /**
+   * Handle the DOM events of the viewport.
+   */
+  handleEvent(event: Event): void {
+    switch (event.type) {
+      case 'pointerdown':
+        this._onPointerDown(event as PointerEvent);
+        break;
+      case 'pointermove':
+        this._onPointerMove(event as PointerEvent);
+        break;
+      case 'pointerup':
+      case 'pointercancel':
+      case 'lostpointercapture':
+        this._onPointerUp(event as PointerEvent);
+        break;
+      case 'wheel':
+        this._onWheel(event as WheelEvent);
+        break;
+      case 'contextmenu':
+        event.preventDefault();
+        break;
+      case 'keydown':
+        this._onKeyDown(event as KeyboardEvent);
+        break;
+      case 'focus':
+        // JupyterLab matches shortcuts in the document's capture phase ('r' would turn the
+        // notebook cell into a raw cell); the window's capture phase comes first.
+        window.addEventListener('keydown', this, true);
+        break;
+      case 'blur':
+        window.removeEventListener('keydown', this, true);
+        break;
+    }
+  }
+
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this._endWheel();
+    if (this._drag) {
+      this._send('up', { ...this._drag.last, buttons: 0 });
+    }
+    clearInterval(this._ticker);
+    window.removeEventListener('keydown', this, true);
+    this._resizeObserver.disconnect();
+    this.connection.frames.decoded.disconnect(this._onDecoded, this);
+    this.connection.statusChanged.disconnect(this._onStatus, this);
+    super.dispose();
+    this._lease.dispose();
+  }
+
+  // -- frames and status ------------------------------------------------------------------
+
+  private _onDecoded(_: unknown, decoded: IDecodedFrame<ImageBitmap>): void {
+    this._draw(decoded);
+  }
+
+  private _draw(decoded: IDecodedFrame<ImageBitmap>): void {
+    const { bitmap, frame } = decoded;
+    const canvas = this._canvas;
+    if (canvas.width !== bitmap.width || canvas.height !== bitmap.height) {
+      canvas.width = bitmap.width;
+      canvas.height = bitmap.height;
+    }
+    canvas.getContext('2d')?.drawImage(bitmap, 0, 0);
+    this._hasFrame = true;
+    this._lastWorkMs = frame.workTime;
+    this._lastStep = frame.timestep;
+    this._framesDrawn += 1;
+    this.node.dataset.frames = String(this._framesDrawn);
+    this.node.dataset.still = String(frame.still);
+    this._updateOverlay();
+    const now = Date.now();
+    if (now - this._statusShownAt >= STATUS_REFRESH_MS) {
+      this._renderStatus();
+    }
+  }
+
+  private _onStatus(_: unknown, status: IConnectionStatus): void {
+    this.node.dataset.state = status.state;
+    this.toggleClass('jp-mod-stale', status.state !== 'live');
+    if (status.state !== 'live') {
+      this._drag = null;
+      this._pinch = null;
+      this._pointers.clear();
+    } else {
+      // A new connection renders at this viewport's size unless another one claims it.
+      this._claimSize();
+    }
+    this._updateOverlay();
+    this._renderStatus();
+  }
+
+  private _updateOverlay(): void {
+    const { state, message } = this.connection.status;
+    let text = '';
+    if (state === 'error') {
+      text = message;
+    } else if (!this._hasFrame) {
+      text =
+        state === 'live'
+          ? 'Live. Nothing is shown until the simulation activates a dataset ' +
+            '(engine.activate(NAME), or %pvw activate NAME in the notebook).'
+          : state === 'reconnecting'
+            ? `Cannot reach the engine yet: ${message}`
+            : `Connecting to session ${this.sessionId}…`;
+    }
+    this._overlay.hidden = text === '';
+    this._overlay.classList.toggle('jp-mod-error', state === 'error');
+    this._overlayText.textContent = text;
+    this._retry.hidden = state !== 'error';
+  }
+
+  private _renderStatus(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this._statusShownAt = Date.now();
+    if (this._flashText && Date.now() < this._flashUntil) {
+      this._status.textContent = this._flashText;
+      return;
+    }
+    const { state, message, wasLive } = this.connection.status;
+    let text: string;
+    switch (state) {
+      case 'connecting':
+        text = `Connecting to session ${this.sessionId}…`;
+        break;
+      case 'live': {
+        const fps = Math.round(this.connection.frameRate());
+        const rate = fps > 0 ? `${fps} fps` : 'idle';
+        const render = this._hasFrame ? ` · render ${Math.round(this._lastWorkMs)} ms` : '';
+        const step = this._hasFrame ? ` · step ${this._lastStep}` : '';
+        text = `Live · ${rate}${render}${step}`;
+        break;
+      }
+      case 'reconnecting':
+        text = wasLive
+          ? `Engine stopped — reconnecting (${message})`
+          : `Cannot reach the engine — retrying (${message})`;
+        break;
+      default:
+        text = `Error: ${message}`;
+    }
+    this._status.textContent = text;
+    this._status.title = text;
+  }
+
+  /** Show a short-lived message in the status line. */
+  private _flash(text: string): void {
+    this._flashText = text;
+    this._flashUntil = Date.now() + 4000;
+    this._renderStatus();
+  }
+
+  // -- size -------------------------------------------------------------------------------
+
+  /** The render size this viewport wants, in device pixels; `null` while it is not laid out. */
+  private _wantedSize(): [number, number] | null {
+    const width = this._stage.clientWidth;
+    const height = this._stage.clientHeight;
+    if (width < 1 || height < 1) {
+      return null;
+    }
+    const scale = window.devicePixelRatio || 1;
+    return [Math.round(width * scale), Math.round(height * scale)];
+  }
+
+  private _onResize(): void {
+    this._claimSize();
+  }
+
+  /** Make the engine render at this viewport's size (the last one used or resized wins). */
+  private _claimSize(): void {
+    const size = this._wantedSize();
+    if (size) {
+      this.connection.requestSize(size[0], size[1]);
+    }
+  }
+
+  // -- pointer, wheel, keys ---------------------------------------------------------------
+
+  /** Where the picture is, in client coordinates: letterboxed when the aspect differs. */
+  private _imageRect(): IRect {
+    const box = this._canvas.getBoundingClientRect();
+    return this._hasFrame ? containRect(box, this._canvas.width, this._canvas.height) : box;
+  }
+
+  private _send(action: 'down' | 'move' | 'up', sample: IPointerSample): void {
+    this.connection.interact({
+      method: 'viewport.mouse.interaction',
+      event: interactionEvent(action, sample, this._imageRect())
+    });
+  }
+
+  private _wheel(type: 'StartMouseWheel' | 'MouseWheel' | 'EndMouseWheel', spinY: number): void {
+    this.connection.interact({ method: 'viewport.mouse.zoom.wheel', event: { type, spinY } });
+  }
+
+  private _onPointerDown(event: PointerEvent): void {
+    if (event.pointerType === 'mouse' && event.button > 2) {
+      return; // back/forward buttons keep their browser meaning
+    }
+    // Also keeps the notebook from taking the press as a cell selection (no mousedown follows).
+    event.preventDefault();
+    this.node.focus({ preventScroll: true });
+    this._claimSize();
+    try {
+      // Moves outside the canvas keep turning the camera until the release.
+      this._canvas.setPointerCapture(event.pointerId);
+    } catch {
+      // Not an active pointer (a synthetic event): the drag works while inside the canvas.
+    }
+    this._pointers.set(event.pointerId, sample(event));
+
+    const touches = Array.from(this._pointers.values());
+    if (event.pointerType === 'touch' && touches.length === 2) {
+      // A second finger turns the rotation into a pinch.
+      if (this._drag) {
+        this._send('up', { ...this._drag.last, buttons: 0 });
+        this._drag = null;
+      }
+      this._endWheel();
+      this._pinch = { distance: distance(touches[0], touches[1]) };
+      this._wheel('StartMouseWheel', 0);
+      return;
+    }
+    if (this._drag || this._pinch || touches.length > 1) {
+      return;
+    }
+    const down = sample(event);
+    // A touch is a left press whatever the device reports.
+    down.buttons = event.pointerType === 'touch' ? 1 : event.buttons || buttonBit(event.button);
+    this._drag = { pointerId: event.pointerId, buttons: down.buttons, last: down };
+    this._send('down', down);
+  }
+
+  private _onPointerMove(event: PointerEvent): void {
+    if (!this._pointers.has(event.pointerId)) {
+      return;
+    }
+    this._pointers.set(event.pointerId, sample(event));
+    if (this._pinch) {
+      const touches = Array.from(this._pointers.values());
+      if (touches.length >= 2) {
+        const now = distance(touches[0], touches[1]);
+        const spin = pinchSpin(this._pinch.distance, now);
+        if (Math.abs(spin) >= PINCH_MIN_SPIN) {
+          this._pinch.distance = now;
+          this._wheel('MouseWheel', spin);
+        }
+      }
+      return;
+    }
+    if (this._drag && this._drag.pointerId === event.pointerId) {
+      const move = sample(event);
+      // Buttons and modifiers of the press decide the gesture until release.
+      move.buttons = this._drag.buttons;
+      this._drag.last = move;
+      this._send('move', move);
+    }
+  }
+
+  private _onPointerUp(event: PointerEvent): void {
+    if (!this._pointers.delete(event.pointerId)) {
+      return;
+    }
+    if (this._pinch) {
+      if (this._pointers.size < 2) {
+        this._pinch = null;
+        this._wheel('EndMouseWheel', 0);
+      }
+      return;
+    }
+    if (this._drag && this._drag.pointerId === event.pointerId) {
+      this._send('up', { ...sample(event), buttons: 0 });
+      this._drag = null;
+    }
+  }
+
+  private _onWheel(event: WheelEvent): void {
+    event.preventDefault();
+    const spin = wheelSpin(event.deltaY, event.deltaMode);
+    if (spin === 0) {
+      return;
+    }
+    this._claimSize();
+    this._zoom(spin);
+  }
+
+  /** One wheel step; `EndMouseWheel` follows once the wheel rests. */
+  private _zoom(spin: number): void {
+    if (this._wheelTimer === null) {
+      this._wheel('StartMouseWheel', 0);
+    } else {
+      clearTimeout(this._wheelTimer);
+    }
+    this._wheel('MouseWheel', spin);
+    this._wheelTimer = setTimeout(() => {
+      this._wheelTimer = null;
+      this._wheel('EndMouseWheel', 0);
+    }, WHEEL_END_DELAY_MS);
+  }
+
+  private _endWheel(): void {
+    if (this._wheelTimer !== null) {
+      clearTimeout(this._wheelTimer);
+      this._wheelTimer = null;
+      this._wheel('EndMouseWheel', 0);
+    }
+  }
+
+  private _onKeyDown(event: KeyboardEvent): void {
+    if (event.target !== this.node || event.ctrlKey || event.metaKey || event.altKey) {
+      return; // the buttons inside keep their keys; modified keys (Ctrl+S...) stay JupyterLab's
+    }
+    const arrows: Record<string, [number, number]> = {
+      ArrowLeft: [-ARROW_STEP, 0],
+      ArrowRight: [ARROW_STEP, 0],
+      ArrowUp: [0, ARROW_STEP],
+      ArrowDown: [0, -ARROW_STEP]
+    };
+    if (event.key === 'r' || event.key === 'R') {
+      void this.resetCamera();
+    } else if (event.key in arrows) {
+      this._nudge(...arrows[event.key]);
+    } else if (event.key === '+' || event.key === '=') {
+      this._zoom(-1);
+    } else if (event.key === '-' || event.key === '_') {
+      this._zoom(1);
+    } else {
+      return;
+    }
+    event.preventDefault();
+    event.stopPropagation();
+  }
+
+  /** Rotate by a short drag from the centre, as if the mouse had moved by (dx, dy). */
+  private _nudge(dx: number, dy: number): void {
+    if (this._drag || this._pinch) {
+      return;
+    }
+    this._claimSize();
+    const base = { view: VIEW_ID, buttonMiddle: false, buttonRight: false };
+    const flags = { shiftKey: false, ctrlKey: false, altKey: false, metaKey: false };
+    const event = (action: 'down' | 'move' | 'up', x: number, y: number, left: boolean) => ({
+      method: 'viewport.mouse.interaction' as const,
+      event: { ...base, ...flags, action, x, y, buttonLeft: left }
+    });
+    this.connection.interact(event('down', 0.5, 0.5, true));
+    this.connection.interact(event('move', 0.5 + dx, 0.5 + dy, true));
+    this.connection.interact(event('up', 0.5 + dx, 0.5 + dy, false));
+  }
+
+  private _lease: IConnectionLease;
+  private _stage: HTMLDivElement;
+  private _canvas: HTMLCanvasElement;
+  private _overlay: HTMLDivElement;
+  private _overlayText: HTMLDivElement;
+  private _retry: HTMLButtonElement;
+  private _status: HTMLSpanElement;
+  private _height: number | 'fill' = 400;
+  private _resizeObserver: ResizeObserver;
+  private _ticker: ReturnType<typeof setInterval>;
+  private _hasFrame = false;
+  private _framesDrawn = 0;
+  private _lastWorkMs = 0;
+  private _lastStep = 0;
+  private _statusShownAt = 0;
+  private _flashText = '';
+  private _flashUntil = 0;
+  private _pointers = new Map<number, IPointerSample>();
+  private _drag: { pointerId: number; buttons: number; last: IPointerSample } | null = null;
+  private _pinch: { distance: number } | null = null;
+  private _wheelTimer: ReturnType<typeof setTimeout> | null = null;
+}
+
+/** The part of a pointer event the interaction mapping reads, copied (events are reused). */
+function sample(event: PointerEvent): IPointerSample {
+  return {
+    clientX: event.clientX,
+    clientY: event.clientY,
+    buttons: event.buttons,
+    shiftKey: event.shiftKey,
+    ctrlKey: event.ctrlKey,
+    altKey: event.altKey,
+    metaKey: event.metaKey
+  };
+}
+
+/** The `buttons` bit of a `button` number (0 left → 1, 1 middle → 4, 2 right → 2). */
+function buttonBit(button: number): number {
+  return button === 1 ? 4 : button === 2 ? 2 : 1;
+}
+
+function button(label: string, title: string): HTMLButtonElement {
+  const element = document.createElement('button');
+  element.type = 'button';
+  element.className = 'jp-pvw-Viewport-button';
+  element.textContent = label;
+  element.title = title;
+  return element;
+}
+
+function errorText(reason: unknown): string {
+  return reason instanceof Error ? reason.message : String(reason);
+}
