@@ -2,7 +2,8 @@
 
 The box is split into slabs along z, one per rank; each step exchanges one halo plane with
 each neighbour (mpi4py on COMM_WORLD) and updates with an explicit finite-difference scheme.
-A hot plate heats the bottom face; a hot blob starts in the middle. Every ``--every`` steps
+A hot plate heats the bottom face, a torch circles on the insulated lid, and a hot blob starts
+in the middle. Every ``--every`` steps
 each rank registers its own slab (zero copy) and the engine swaps the new pieces in.
 
     mpiexec -n 4 python examples/heat.py --size 64 --steps 2000 --every 10
@@ -22,6 +23,7 @@ import numpy as np
 from mpi4py import MPI
 
 ALPHA = 0.15  # diffusion number (stable below 1/6)
+TORCH_PERIOD = 400  # steps for the torch on the lid to go round once
 
 
 def parse_args(argv=None):
@@ -66,6 +68,9 @@ class HeatSlab:
         self.nz = counts[rank]
         self.below = rank - 1 if rank > 0 else MPI.PROC_NULL
         self.above = rank + 1 if rank < size - 1 else MPI.PROC_NULL
+        self.steps = 0
+        grid = np.arange(n) / (n - 1)
+        self.xy = (grid[None, :], grid[:, None])  # x varies along the last axis, y along rows
         z = (np.arange(self.z0 - 1, self.z0 + self.nz + 1) / (n - 1))[:, None, None]
         y = (np.arange(n) / (n - 1))[None, :, None]
         x = (np.arange(n) / (n - 1))[None, None, :]
@@ -74,11 +79,17 @@ class HeatSlab:
         self.exchange(self.u)
 
     def _boundaries(self, u):
-        u[:, 0, :] = u[:, -1, :] = u[:, :, 0] = u[:, :, -1] = 0.0
+        # Insulated side walls and lid (no flux: copy the neighbouring plane), a hot plate
+        # below, and a torch circling on the lid, so the default view (the lid) keeps changing.
+        u[:, 0, :], u[:, -1, :] = u[:, 1, :], u[:, -2, :]
+        u[:, :, 0], u[:, :, -1] = u[:, :, 1], u[:, :, -2]
         if self.below == MPI.PROC_NULL:
             u[1] = 1.0  # the hot plate: global plane z = 0
         if self.above == MPI.PROC_NULL:
-            u[self.nz] = 0.0
+            u[self.nz] = u[self.nz - 1] if self.nz > 1 else u[self.nz]
+            angle = 2.0 * np.pi * self.steps / TORCH_PERIOD
+            cx, cy = 0.5 + 0.3 * np.cos(angle), 0.5 + 0.3 * np.sin(angle)
+            u[self.nz][(self.xy[0] - cx) ** 2 + (self.xy[1] - cy) ** 2 < 0.12**2] = 1.0
 
     def exchange(self, u):
         """Halo exchange: my top plane to the rank above, my bottom plane to the one below."""
@@ -99,6 +110,7 @@ class HeatSlab:
             - 6.0 * c
         )
         new[1:-1, 1:-1, 1:-1] = c + ALPHA * lap
+        self.steps += 1
         self._boundaries(new)
         self.exchange(new)
         self.u = new

@@ -18,8 +18,9 @@ import sys
 import traceback
 
 import numpy as np
-from jupyterlab_pvw import engine
 from mpi4py import MPI
+
+from jupyterlab_pvw import engine
 
 comm = MPI.COMM_WORLD
 rank, size = comm.Get_rank(), comm.Get_size()

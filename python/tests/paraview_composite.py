@@ -8,8 +8,9 @@ from __future__ import annotations
 def composite_frames(size=(300, 300)):
     """Two frames (before/after changing the pieces) as RGB arrays on rank 0, None elsewhere."""
     import numpy as np
-    from jupyterlab_pvw.engine.paraview_init import initialize
     from mpi4py import MPI
+
+    from jupyterlab_pvw.engine.paraview_init import initialize
 
     simple = initialize()
     from vtkmodules.util import numpy_support

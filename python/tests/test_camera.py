@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from jupyterlab_pvw.engine.camera import Camera, Interaction, wheel
 
 

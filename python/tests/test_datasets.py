@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from jupyterlab_pvw import engine
 from jupyterlab_pvw.engine.registry import DatasetRegistry
 

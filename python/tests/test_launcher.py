@@ -14,6 +14,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 from conftest import HERE, jpeg_pixels, require_paraview_env
+
 from jupyterlab_pvw.launcher import ConfigError, Launcher, LauncherError, load, strip_comments
 from jupyterlab_pvw.wslink_client import WslinkClient
 

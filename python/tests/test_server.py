@@ -6,8 +6,9 @@ import json
 import os
 
 import pytest
-from jupyterlab_pvw.server.sessions import SessionTable, announce, withdraw
 from tornado.httpclient import HTTPClientError
+
+from jupyterlab_pvw.server.sessions import SessionTable, announce, withdraw
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
@@ -83,6 +84,7 @@ async def test_proxy_streams_frames_without_the_secret_reaching_the_browser(
     import asyncio
 
     from conftest import jpeg_pixels
+
     from jupyterlab_pvw.wslink_client import WslinkClient
 
     info = engine_run.info

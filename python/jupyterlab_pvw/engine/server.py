@@ -50,13 +50,13 @@ class ViewportProtocol(LinkProtocol):
 
     @exportRpc("viewport.image.push.observer.add")
     def add_observer(self, view_id=VIEW_ID):
-        self.server.observe(+1)
+        self.server.observe(watching=True)
         self.service.request_render(still=True)
         return {"success": True, "viewId": VIEW_ID}
 
     @exportRpc("viewport.image.push.observer.remove")
     def remove_observer(self, view_id=VIEW_ID):
-        self.server.observe(-1)
+        self.server.observe(watching=False)
         return {"success": True, "viewId": VIEW_ID}
 
     @exportRpc("viewport.image.push")
@@ -220,8 +220,10 @@ class WebServer:
         self._thread: threading.Thread | None = None
         self._bound = threading.Event()
         self._error: BaseException | None = None
-        self.clients = 0
-        self.observers = 0
+        # Sets of wslink client ids: wslink calls onConnect/onClose more than once per client
+        # (its handler lists the server protocol among the link protocols), so count ids.
+        self._clients: set = set()
+        self._observers: set = set()
         self._frame: dict | None = None  # the newest frame not yet sent
         self._frame_ready: asyncio.Event | None = None
         self._handler = None
@@ -319,15 +321,26 @@ class WebServer:
                 f"publish:{IMAGE_TOPIC}:{self.frames_sent}", frame
             )
 
-    def client_changed(self, client_id, delta: int) -> None:
-        self.clients = max(0, self.clients + delta)
-        if self.clients == 0:
-            self.observers = 0
-            self.service.observers = 0
+    @property
+    def clients(self) -> int:
+        return len(self._clients)
 
-    def observe(self, delta: int) -> None:
-        self.observers = max(0, self.observers + delta)
-        self.service.observers = self.observers
+    def client_changed(self, client_id, delta: int) -> None:
+        if delta > 0:
+            self._clients.add(client_id)
+        else:
+            self._clients.discard(client_id)
+            self._observers.discard(client_id)
+        self.service.observers = len(self._observers)
+
+    def observe(self, watching: bool) -> None:
+        """The client of the RPC being served starts or stops watching frames."""
+        client_id = self._app.last_active_client_id if self._app is not None else None
+        if watching:
+            self._observers.add(client_id)
+        else:
+            self._observers.discard(client_id)
+        self.service.observers = len(self._observers)
 
     def status(self):
         """A concurrent future with the engine's status (gathered from every rank)."""
