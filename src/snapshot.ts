@@ -12,7 +12,7 @@
  */
 import type { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import type { ICodeCellModel } from '@jupyterlab/cells';
-import { IDisposable } from '@lumino/disposable';
+import { DisposableDelegate, IDisposable } from '@lumino/disposable';
 import { Signal } from '@lumino/signaling';
 
 import type { IFrame } from './frames';
@@ -177,16 +177,9 @@ export class SnapshotStore {
     }
     const watch = { modelId, connection };
     this._watches.add(watch);
-    let disposed = false;
-    return {
-      get isDisposed() {
-        return disposed;
-      },
-      dispose: () => {
-        disposed = true;
-        this._watches.delete(watch);
-      }
-    };
+    return new DisposableDelegate(() => {
+      this._watches.delete(watch);
+    });
   }
 
   /**

@@ -8,7 +8,7 @@
  * `rpc:<clientID>:<n>` for calls and `publish:<topic>:<n>` for what the server publishes.
  */
 import { Decoder, Encoder } from '@msgpack/msgpack';
-import { IDisposable } from '@lumino/disposable';
+import { DisposableDelegate, IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 /** Bytes of the chunk header. */
@@ -284,16 +284,9 @@ export class WslinkTransport implements IDisposable {
       this._subscribers.set(topic, callbacks);
     }
     callbacks.add(callback);
-    let disposed = false;
-    return {
-      get isDisposed() {
-        return disposed;
-      },
-      dispose: () => {
-        disposed = true;
-        this._subscribers.get(topic)?.delete(callback);
-      }
-    };
+    return new DisposableDelegate(() => {
+      this._subscribers.get(topic)?.delete(callback);
+    });
   }
 
   /**
