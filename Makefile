@@ -14,7 +14,7 @@ lint: setup
 	scripts/lint.sh
 
 format: setup
-	.venv/bin/ruff format python examples && .venv/bin/ruff check --fix python examples && npm run format
+	.venv/bin/ruff format python examples bench && .venv/bin/ruff check --fix python examples bench && npm run format
 
 bench: setup
 	scripts/with-display.sh .venv/bin/python bench/run.py

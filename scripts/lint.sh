@@ -5,5 +5,5 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 export PATH="${PVW_VENV:-$root/.venv}/bin:$PATH"
 npm run --silent lint
-ruff check python examples
-ruff format --check python examples
+ruff check python examples bench
+ruff format --check python examples bench

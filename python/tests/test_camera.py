@@ -76,3 +76,16 @@ def test_dict_round_trip():
     cam.azimuth(33)
     again = Camera.from_dict(cam.to_dict())
     np.testing.assert_allclose(again.position, cam.position)
+
+
+def test_repeated_down_events_continue_the_drag_as_vtkjs_remoteview_sends_them():
+    cam = camera()
+    interaction = Interaction()
+    event = {"buttonLeft": True}
+    interaction.handle(cam, {**event, "action": "down", "x": 0.5, "y": 0.5})
+    # RemoteView sends "down" (not "move") for every move while the button is held.
+    assert interaction.handle(cam, {**event, "action": "down", "x": 0.95, "y": 0.5})
+    np.testing.assert_allclose(cam.position, [-10.0, 0.0, 0.0], atol=1e-9)
+    # A different button pressed is a new drag, not a move.
+    assert not interaction.handle(cam, {"buttonRight": True, "action": "down", "x": 0.1, "y": 0.1})
+    assert interaction.mode == "zoom"

@@ -185,3 +185,12 @@ def test_multiblock_pieces_are_accepted_and_coloured_by_their_first_array():
     registry.register("blocks", blocks)
     assert first_array(blocks) == ("POINTS", "p")
     assert local_range(blocks, "POINTS", "p") == (-5.0, 9.0)
+
+
+def test_local_range_ignores_nan_and_uses_the_first_component():
+    from jupyterlab_pvw.engine.datasets import local_range
+
+    values = np.array([[1.0, 100.0], [np.nan, -100.0], [-2.0, 0.0], [3.0, 0.0]])
+    piece = engine.image((0, 1, 0, 1, 0, 0), point_data={"v": values})
+    assert local_range(piece, "POINTS", "v") == (-2.0, 3.0)
+    assert local_range(piece, "POINTS", "nosuch") is None

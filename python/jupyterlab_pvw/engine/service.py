@@ -63,6 +63,8 @@ class RenderService(threading.Thread):
         self.still_quality = int(options.get("still_quality", 90))
         self.interactive_quality = int(options.get("interactive_quality", 50))
         self.max_fps = float(options.get("max_fps", 60))
+        # Set by the standard viewport.image.push.quality RPC: one quality for what follows.
+        self.client_quality: int | None = None
         self.observers = 0  # web clients watching frames (set by the server)
         self.stats = {
             "frames": 0,
@@ -216,6 +218,8 @@ class RenderService(threading.Thread):
                             continue
                     self._render_wanted = None
                     quality = self.still_quality if still else self.interactive_quality
+                    if self.client_quality is not None:
+                        quality = self.client_quality
                     return {
                         "op": "render",
                         "camera": self.camera.to_dict(),
