@@ -103,7 +103,9 @@ class EngineSession:
         return dict(self.info)
 
     def stop(self) -> None:
-        service = self._require()
+        service = self.service  # also after the service died: stop() still cleans up
+        if service is None:
+            raise NotStarted("the engine is not running: call start() first")
         if service.rank == 0:
             service.request_stop()
         service.stopped.wait()
@@ -117,8 +119,11 @@ class EngineSession:
     def _require(self):
         if self.service is None:
             raise NotStarted("the engine is not running: call start() first")
-        if self.service.stopped.is_set() and self.service.is_alive() is False and self.info is None:
-            raise NotStarted("the engine is not running: call start() first")
+        if self.service.stopped.is_set():
+            raise RuntimeError(
+                "the engine's render service has stopped (its error is on stderr): "
+                "call stop(), then start() again"
+            )
         return self.service
 
     # -- collective calls from the simulation's main thread ---------------------------------
