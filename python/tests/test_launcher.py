@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -112,7 +113,8 @@ async def test_launch_get_delete_and_bad_requests(tmp_path):
         assert (
             answer["id"] != "../../evil" and answer["extra"] == 7 and answer["viewer"] == "pvw-echo"
         )
-        assert answer["host"] == "127.0.0.1" and int(answer["port"]) in ports and answer["secret"]
+        assert answer["host"] == "127.0.0.1" and int(answer["port"]) in ports
+        assert re.fullmatch(r"[0-9a-f]{32}", answer["secret"]), "generated secrets are hex"
         assert answer["sessionURL"] == f"ws://127.0.0.1:{answer['port']}/ws"
         log = tmp_path / "logs" / f"{answer['id']}.txt"
         assert "hello ['world']" in log.read_text() and log.parent == tmp_path / "logs"
@@ -145,6 +147,9 @@ async def test_launch_get_delete_and_bad_requests(tmp_path):
             await launcher.launch({"application": "nosuch"})
         assert err.value.extra["known"] == ["crash", "echo", "engine", "silent"]
 
+        # Generated secrets never look like options; a client's secret is checked like any field.
+        with pytest.raises(LauncherError, match="leading '-'"):
+            await launcher.launch({"application": "echo", "word": "world", "secret": "-rf"})
         # A request cannot replace what the configuration sets (here: the executable).
         second = await launcher.launch(
             {"application": "echo", "word": "there", "python": "/bin/false"}

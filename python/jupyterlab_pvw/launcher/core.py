@@ -144,8 +144,10 @@ class Launcher:
         rules = self.conf.get("sanitize") or {}
         secret = request.get("secret")
         if secret is None:
-            secret = secrets.token_urlsafe(18)
-        secret = _check_value("secret", secret, rules)
+            # Hex: a generated secret must never look like an option (token_urlsafe may start with '-').
+            secret = secrets.token_hex(16)
+        else:
+            secret = _check_value("secret", secret, rules)
         fields = {k: v for k, v in request.items() if k not in RESERVED}
         # A bad request is a 400 even when every resource is taken: check it before taking one.
         probe = {"host": "", "port": "0", "id": "", "secret": secret, "application": application}
