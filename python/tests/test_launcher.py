@@ -179,7 +179,7 @@ async def test_ended_and_idle_sessions_are_reaped(tmp_path):
         answer = await launcher.launch({"application": "echo", "word": "world"})
         pid = launcher.sessions[answer["id"]].process.pid
         for _ in range(100):
-            if not launcher.sessions and not alive(pid):
+            if not launcher.sessions and not alive(pid) and proxy_lines(tmp_path) == []:
                 break
             await asyncio.sleep(0.1)
         assert not launcher.sessions and not alive(pid) and proxy_lines(tmp_path) == []

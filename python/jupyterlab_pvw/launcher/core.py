@@ -306,6 +306,7 @@ class Launcher:
 
     async def _remove(self, session: LaunchedSession, reason: str) -> None:
         self.sessions.pop(session.id, None)
+        self._write_proxy_file()  # no longer served: out of the mapping at once
         proc = session.process
         if proc is not None and proc.returncode is None:
             try:
@@ -325,7 +326,6 @@ class Launcher:
                 await asyncio.wait_for(session.reader, 5)
             except (asyncio.TimeoutError, asyncio.CancelledError):
                 session.reader.cancel()
-        self._write_proxy_file()
         if self.on_change and reason != "failed":
             self.on_change("stopped", session)
 
