@@ -56,17 +56,6 @@ def test_table_ignores_untrusted_and_dead_sessions(tmp_path):
         announce("h", 1, "s", runtime_dir=tmp_path, session_id="../x")
 
 
-@pytest.fixture(scope="module")
-def engine_run():
-    from conftest import HERE, MpiRun
-
-    run = MpiRun(HERE / "mpi_sim.py", n=2)
-    run.info = json.loads(run.expect("PVW_INFO"))
-    run.expect("PVW_READY")
-    yield run
-    assert run.close() == 0
-
-
 def _ws_url(jp_http_port, jp_base_url, session_id):
     return f"ws://127.0.0.1:{jp_http_port}{jp_base_url}pvw/sessions/{session_id}/ws"
 
@@ -79,7 +68,7 @@ def _raw(url):
 
 
 async def test_proxy_streams_frames_without_the_secret_reaching_the_browser(
-    engine_run, jp_serverapp, http_server_client, jp_http_port, jp_base_url, jp_auth_header
+    sim, jp_serverapp, http_server_client, jp_http_port, jp_base_url, jp_auth_header
 ):
     import asyncio
 
@@ -87,7 +76,7 @@ async def test_proxy_streams_frames_without_the_secret_reaching_the_browser(
 
     from jupyterlab_pvw.wslink_client import WslinkClient
 
-    info = engine_run.info
+    info = sim.info
     session = announce(
         "127.0.0.1", info["port"], info["secret"], ranks=2, runtime_dir=jp_serverapp.runtime_dir
     )
@@ -115,11 +104,11 @@ async def test_proxy_streams_frames_without_the_secret_reaching_the_browser(
 
 
 async def test_proxy_refuses_unauthenticated_and_unknown(
-    engine_run, jp_serverapp, http_server_client, jp_http_port, jp_base_url, jp_auth_header
+    sim, jp_serverapp, http_server_client, jp_http_port, jp_base_url, jp_auth_header
 ):
     import aiohttp
 
-    info = engine_run.info
+    info = sim.info
     session = announce(
         "127.0.0.1", info["port"], info["secret"], runtime_dir=jp_serverapp.runtime_dir
     )

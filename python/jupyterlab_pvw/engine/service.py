@@ -39,7 +39,7 @@ def _message(exc: BaseException) -> str:
 class RenderService(threading.Thread):
     def __init__(self, simple, comm, shim, registry, options: dict, on_frame=None):
         super().__init__(name="pvw-render-service", daemon=True)
-        self.simple, self.shim, self.options = simple, shim, options
+        self.simple, self.shim = simple, shim
         self.registry = registry
         self.channel = CommandChannel(comm)
         self.rank = self.channel.rank
@@ -119,6 +119,11 @@ class RenderService(threading.Thread):
     def mouse(self, event: dict) -> None:
         with self._cond:
             self._events.append(("mouse", event))
+            self._cond.notify_all()
+
+    def wheel(self, event: dict) -> None:
+        with self._cond:
+            self._events.append(("wheel", event))
             self._cond.notify_all()
 
     def request_render(self, still: bool = True) -> None:
@@ -251,11 +256,6 @@ class RenderService(threading.Thread):
         if changed and self._render_wanted is None:
             self._render_wanted = "interactive"
 
-    def wheel(self, event: dict) -> None:
-        with self._cond:
-            self._events.append(("wheel", event))
-            self._cond.notify_all()
-
     # -- commands, on every rank ----------------------------------------------------------
     def _run(self, command: dict):
         op = command["op"]
@@ -266,8 +266,7 @@ class RenderService(threading.Thread):
         handler = getattr(self, f"_op_{op}", None)
         if handler is None:
             raise ValueError(f"unknown engine command {op!r}")
-        outcome = self._agreed(handler, command)
-        return outcome
+        return self._agreed(handler, command)
 
     def _agreed(self, fn, *args):
         """Run ``fn`` on every rank; if it fails anywhere, every rank raises the same error."""
