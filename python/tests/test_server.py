@@ -157,12 +157,11 @@ def test_hello_rewrite_only_touches_hello():
     from jupyterlab_pvw.wslink_client import Reassembler, encode
 
     hello = encode(
-        {"wslink": "1.0", "id": "system:c0:1", "method": "wslink.hello", "args": [{"secret": "x"}]},
-        1,
+        {"wslink": "1.0", "id": "system:c0:1", "method": "wslink.hello", "args": [{"secret": "x"}]}
     )
     rewritten = Reassembler().feed(with_secret(hello, "real"))
     assert rewritten["args"] == [{"secret": "real"}] and rewritten["id"] == "system:c0:1"
-    other = encode({"wslink": "1.0", "id": "rpc:c0:2", "method": "pvw.status", "args": []}, 2)
+    other = encode({"wslink": "1.0", "id": "rpc:c0:2", "method": "pvw.status", "args": []})
     assert with_secret(other, "real") is None
     assert (
         with_secret(b"\x00" * 5, "real") is None

@@ -8,8 +8,7 @@ import sys
 import threading
 
 from .registry import DatasetRegistry, check_name
-
-DEFAULTS = {"size": (600, 600), "still_quality": 90, "interactive_quality": 50, "max_fps": 60}
+from .service import DEFAULTS
 
 
 class NotStarted(RuntimeError):
@@ -62,7 +61,7 @@ class EngineSession:
                 print(f"[pvw] rendering holds the GIL: {exc}", file=sys.stderr)
 
         secret = comm.bcast(secret or secrets.token_urlsafe(24), root=0)
-        self.service = RenderService(simple, comm, shim, self.registry, opts)
+        self.service = RenderService(simple, comm, shim, self.registry, opts, self._deliver)
         outcome = None
         if rank == 0:
             from .server import WebServer
@@ -84,8 +83,6 @@ class EngineSession:
                 raise (OSError if kind == "OSError" else RuntimeError)(detail)
             raise (OSError if kind == "OSError" else RuntimeError)(f"rank 0: {detail}")
         port = detail
-        if rank == 0:
-            self.service.on_frame = self.server.publish_frame
         self.service.start()
         self.service.ready.result()  # the scene exists on this rank
         self.info = {
@@ -115,6 +112,11 @@ class EngineSession:
             self.server = None
         self.service = None
         self.info = None
+
+    def _deliver(self, frame) -> None:
+        """Rank 0's render service hands each frame to the web server."""
+        if self.server is not None:
+            self.server.publish_frame(frame)
 
     def _require(self):
         if self.service is None:
@@ -161,15 +163,14 @@ class EngineSession:
 
     def _status(self, ranks=None) -> dict:
         service = self.service
-        stats = dict(service.stats) if service else {}
-        stats.pop("last_frame", None)
+        stats = service.stats() if service else {}
         return {
             "running": service is not None and not service.stopped.is_set(),
             "url": self.info["url"] if self.info else None,
             "datasets": {str(r["rank"]): r["datasets"] for r in ranks}
             if ranks
             else {str(service.rank if service else 0): self.registry.names()},
-            "active": service.scene.active if service and service.scene else None,
+            "active": stats.get("active"),
             "clients": self.server.clients if self.server else 0,
             "frames_pushed": self.server.frames_sent if self.server else 0,
             "native_render": self.native_error is None if service else None,
@@ -187,5 +188,8 @@ class EngineSession:
         return self._status()
 
     def last_frame(self):
-        """Rank 0: the newest frame (dict with JPEG bytes), or None before the first render."""
-        return self.service.stats["last_frame"] if self.service else None
+        """Rank 0: the newest frame (its wire message, with JPEG bytes), or None before one."""
+        from .server import frame_message
+
+        frame = self.service.last_frame() if self.service else None
+        return frame_message(frame) if frame is not None else None

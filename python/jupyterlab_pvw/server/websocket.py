@@ -10,6 +10,7 @@ through, so any secret (or none) the browser sends is replaced.
 from __future__ import annotations
 
 import json
+import struct
 
 import msgpack
 from jupyter_core.utils import ensure_async
@@ -19,11 +20,11 @@ from jupyter_server.base.websocket import WebSocketMixin
 from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler, websocket_connect
 
-from ..wslink_client import HEADER
+from ..wire import HELLO_LIMIT
 
 AUTH_RESOURCE = "pvw"
 MAX_MESSAGE = 64 * 1024 * 1024
-HELLO_LIMIT = 512  # the engine drops larger messages before a successful hello
+HEADER = struct.Struct("<III")  # wslink's chunk header: message id, offset, total size
 
 
 def with_secret(data: bytes, secret: str) -> bytes | None:
