@@ -154,3 +154,30 @@ def test_many_partial_messages_before_hello_close_that_client(sim, viewer):
 
     assert viewer.run(flood()), "a client piling up partial messages must be disconnected"
     assert fresh_frame(viewer)["image"][:2] == b"\xff\xd8"
+
+
+def test_a_render_service_failure_reaches_every_rank():
+    """If rank 0's service dies anyway, every rank's next collective call says so (no hang)."""
+    from conftest import HERE, MpiRun
+
+    run = MpiRun(HERE / "mpi_sim.py", n=2)
+    try:
+        info = __import__("json").loads(run.expect("PVW_INFO"))
+        run.expect("PVW_READY")
+        # A fault no input should cause: make rank 0's input folding raise, then send input.
+        run.command("call setattr(engine._session.service._input, 'fold', lambda aspect: 1 / 0)")
+        viewer = Viewer(info["url"], info["secret"])
+        try:
+            viewer.call("viewport.mouse.interaction", [{"action": "down", "x": 0.5, "y": 0.5}])
+        finally:
+            viewer.close()
+        out = run.command("next 1.0", timeout=60)
+        assert out and out[0].startswith("ERROR RuntimeError"), out
+        assert "render service on rank 0 failed" in out[0] and "ZeroDivisionError" in out[0]
+        # Rank 1 learnt it too: its main thread is back in the simulation loop, whose
+        # COMM_WORLD collective would otherwise leave rank 0 waiting here for good.
+        steps = run.command("steps", timeout=60)
+        assert steps and steps[0].startswith("STEPS"), steps
+    finally:
+        run.proc.kill()
+        run.proc.wait(30)

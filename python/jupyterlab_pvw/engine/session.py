@@ -122,9 +122,9 @@ class EngineSession:
         if self.service is None:
             raise NotStarted("the engine is not running: call start() first")
         if self.service.stopped.is_set():
+            why = self.service.failure or "its error is on stderr"
             raise RuntimeError(
-                "the engine's render service has stopped (its error is on stderr): "
-                "call stop(), then start() again"
+                f"the engine's render service has stopped ({why}): call stop(), then start() again"
             )
         return self.service
 
