@@ -14,9 +14,7 @@ import pytest
 from conftest import require_paraview_env
 from jupyter_client.manager import start_new_kernel
 
-COMMANDS = (
-    "start stop status view register activate next sessions attach connect launch".split()
-)
+COMMANDS = "start stop status view register activate next sessions attach connect launch".split()
 
 
 class Kernel:
@@ -119,8 +117,7 @@ def test_help_lists_every_command_and_quoting_is_shell_like(kernel):
 
 def test_a_bug_is_a_real_traceback_not_a_usage_error(kernel):
     kernel.ok(
-        "from jupyterlab_pvw.notebook import session\n"
-        "session.sessions = lambda: {}['no such key']"
+        "from jupyterlab_pvw.notebook import session\nsession.sessions = lambda: {}['no such key']"
     )
     _, error = kernel.run("%pvw sessions")
     assert error["ename"] == "KeyError", error
