@@ -26,8 +26,9 @@ def _load_jupyter_server_extension(server_app):
 
 # The notebook's Python API (what %pvw calls), imported lazily: the server extension and the
 # engine import this package too and need none of it.
-def start(n: int = 2, **kwargs):
-    """Start (or find) the kernel's MPI engines and ParaView; returns a viewport widget."""
+def start(n=None, **kwargs):
+    """Start (or find) the kernel's MPI engines (``n``, default 2) and ParaView; returns a
+    viewport widget."""
     from .notebook import session
 
     height, open_panel = kwargs.pop("height", 400), kwargs.pop("panel", False)
@@ -35,10 +36,10 @@ def start(n: int = 2, **kwargs):
     return session.viewport(height=height, open_panel=open_panel)
 
 
-def stop(keep_engines: bool = False):
+def stop(keep_engines: bool = False) -> str:
     from .notebook import session
 
-    session.stop(keep_engines=keep_engines)
+    return session.stop(keep_engines=keep_engines)
 
 
 def status() -> dict:
