@@ -9,18 +9,12 @@
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { Interaction, mergeInteractions, VIEW_ID } from './events';
+import { Interaction, mergeInteractions } from './events';
 import { asFrame, FrameDecoder, FrameRate, IFrame } from './frames';
 import { Reconnector } from './reconnect';
 import { CoalescingSender } from './sender';
 import { ITransportStatus, WslinkTransport } from './transport';
-
-/** The topic the engine publishes frames on. */
-export const IMAGE_TOPIC = 'viewport.image.push.subscription';
-
-/** The smallest and largest view the engine renders, in pixels per side. */
-export const MIN_SIZE = 16;
-export const MAX_SIZE = 4096;
+import { IMAGE_TOPIC, MAX_VIEW_SIZE, MIN_VIEW_SIZE, VIEW_ID } from './wire';
 
 /** How long (ms) size requests settle before one is sent: a resize fires many. */
 export const SIZE_DEBOUNCE_MS = 150;
@@ -473,8 +467,8 @@ interface IEntry {
 }
 
 function clampSize(value: number): number {
-  const rounded = Math.round(Number.isFinite(value) ? value : MIN_SIZE);
-  return Math.max(MIN_SIZE, Math.min(MAX_SIZE, rounded));
+  const rounded = Math.round(Number.isFinite(value) ? value : MIN_VIEW_SIZE);
+  return Math.max(MIN_VIEW_SIZE, Math.min(MAX_VIEW_SIZE, rounded));
 }
 
 function errorText(reason: unknown): string {

@@ -10,11 +10,11 @@ import {
   interactionEvent,
   IRect,
   pinchSpin,
-  VIEW_ID,
   WHEEL_END_DELAY_MS,
   wheelSpin
 } from './events';
 import { IDecodedFrame } from './frames';
+import { VIEW_ID } from './wire';
 import { Widget } from '@lumino/widgets';
 
 /** How far (fraction of the view) one arrow key turns the camera. */

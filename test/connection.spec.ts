@@ -1,12 +1,12 @@
 import {
   ConnectionRegistry,
   IConnectionStatus,
-  IMAGE_TOPIC,
   ISessionConnectionOptions,
   SessionConnection
 } from '../src/connection';
 import { IFrame } from '../src/frames';
 import { WslinkTransport } from '../src/transport';
+import { IMAGE_TOPIC } from '../src/wire';
 import { FakeEngine } from './fakeengine';
 
 const QUALITY = { stillQuality: 90, interactiveQuality: 50, maxFps: 60 };
