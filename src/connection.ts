@@ -24,10 +24,13 @@ export const SIZE_DEBOUNCE_MS = 150;
  *
  * - `connecting`: the first attempt is under way
  * - `live`: frames flow
- * - `reconnecting`: the connection failed or dropped; another attempt is scheduled
- * - `error`: it gave up (the session is gone); `reconnect()` starts over
+ * - `reconnecting`: the connection failed or dropped while the session is still listed;
+ *   another attempt is scheduled
+ * - `stopped`: the session was live and is no longer listed: its owner stopped it (or its
+ *   kernel exited); the last frame stays
+ * - `error`: it gave up on a session it never reached; `reconnect()` starts over
  */
-export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'error';
+export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'stopped' | 'error';
 
 /**
  * A state and what the user should read about it.
@@ -97,12 +100,17 @@ export class SessionConnection implements IDisposable {
         const wait = delayMs < 1000 ? 'in a moment' : `in ${Math.round(delayMs / 1000)} s`;
         this._setStatus('reconnecting', `${why}; trying again ${wait}`);
       },
-      onGiveUp: reason =>
-        this._setStatus(
-          'error',
-          `session ${this.sessionId} is gone: its engine was stopped or its kernel exited ` +
-            `(${errorText(reason)})`
-        )
+      onGiveUp: (reason, wasConnected) =>
+        wasConnected
+          ? this._setStatus(
+              'stopped',
+              `session ${this.sessionId} was stopped (its engine was stopped or its kernel exited)`
+            )
+          : this._setStatus(
+              'error',
+              `session ${this.sessionId} is gone: its engine was stopped or its kernel exited ` +
+                `(${errorText(reason)})`
+            )
     });
     this._reconnector.start();
   }

@@ -16,12 +16,14 @@ import { ViewportWidget } from './viewport';
 
 /**
  * The value of the `status` trait for a connection state: `connecting` (also while
- * reconnecting), `live`, or `error: <message>`.
+ * reconnecting), `live`, `stopped`, or `error: <message>`.
  */
 export function statusTrait(status: IConnectionStatus): string {
   switch (status.state) {
     case 'live':
       return 'live';
+    case 'stopped':
+      return 'stopped';
     case 'error':
       return `error: ${status.message}`;
     default:
