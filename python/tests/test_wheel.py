@@ -4,8 +4,8 @@ fresh venv, checked from outside the source tree.
 The export is ``git archive`` of the work tree's files as committed or changed (nothing built
 or ignored comes along); the sdist is built from it (npm builds the labextension), the wheel
 from the sdist with pip's isolated build (so the sdist must be complete on its own), and the
-wheel installed into ``/usr/bin/python3 -m venv --system-site-packages`` (ParaView and mpi4py
-come from Debian) with its dependencies from pip's cache or the registry.
+wheel installed with JupyterLab into ``/usr/bin/python3 -m venv --system-site-packages``
+(ParaView and mpi4py come from Debian), dependencies from pip's cache or the registry.
 """
 
 from __future__ import annotations
@@ -84,7 +84,8 @@ def built(tmp_path_factory) -> dict[str, Path]:
 
     venv = tmp / "venv"
     run([SYSTEM_PYTHON, "-m", "venv", "--system-site-packages", venv], tmp)
-    run([venv / "bin" / "python", "-m", "pip", "install", "-q", wheel], tmp)
+    # As a user does: the extension beside the JupyterLab it is built for.
+    run([venv / "bin" / "python", "-m", "pip", "install", "-q", wheel, "jupyterlab==4.5.11"], tmp)
     return {"sdist": sdist, "wheel": wheel, "venv": venv, "outside": tmp}
 
 
