@@ -155,8 +155,8 @@ def test_jupyter_lists_the_server_extension_enabled(built):
 
 def test_the_ipython_extension_loads(built):
     code = (
-        "from IPython.testing.globalipapp import start_ipython\n"
-        "ip = start_ipython()\n"
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "ip = InteractiveShell.instance()\n"
         "ip.run_line_magic('load_ext', 'jupyterlab_pvw')\n"
         "assert 'pvw' in ip.magics_manager.magics['line'], 'no %pvw magic'\n"
         "import jupyterlab_pvw, os\n"
