@@ -7,7 +7,13 @@ The package has three faces, each loaded only where it is used:
 * the Jupyter server extension serves the session list and the authenticated proxy.
 """
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    # The installed metadata carries package.json's version (hatch-nodejs-version).
+    __version__ = version("jupyterlab-pvw")
+except PackageNotFoundError:  # imported from a source tree that was never installed
+    __version__ = "0+unknown"
 
 
 def _jupyter_labextension_paths():
