@@ -66,7 +66,7 @@ class NotebookSession:
         **options,
     ) -> dict:
         from .engine import start as engine_start
-        from .server.sessions import announce
+        from .session_table import announce
 
         if self.running:
             return self.info
@@ -96,7 +96,7 @@ class NotebookSession:
 
     def viewport(self, height: int = 400, open_panel: bool = False, session_id: str | None = None):
         """A live viewport widget on a session: this kernel's, or any listed one by id."""
-        from .server.sessions import SessionTable
+        from .session_table import SessionTable
         from .widget import ViewportWidget
 
         if session_id is None:
@@ -113,7 +113,7 @@ class NotebookSession:
     @staticmethod
     def sessions() -> list[dict]:
         """Every session the Jupyter server can proxy to (started here, announced, launched)."""
-        from .server.sessions import SessionTable
+        from .session_table import SessionTable
 
         return [s.public() for s in SessionTable().list()]
 
@@ -122,7 +122,7 @@ class NotebookSession:
         """Forward, no start-up: list an already running engine (ws://host:port/ws)."""
         from urllib.parse import urlparse
 
-        from .server.sessions import announce
+        from .session_table import announce
 
         parsed = urlparse(url)
         if parsed.scheme not in ("ws", "wss") or not parsed.hostname or not parsed.port:
@@ -148,7 +148,7 @@ class NotebookSession:
 
     def stop(self, keep_engines: bool = False) -> None:
         from .engine import stop as engine_stop
-        from .server.sessions import withdraw
+        from .session_table import withdraw
 
         cluster = self._require()
         try:

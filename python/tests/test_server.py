@@ -8,7 +8,7 @@ import os
 import pytest
 from tornado.httpclient import HTTPClientError
 
-from jupyterlab_pvw.server.sessions import SessionTable, announce, withdraw
+from jupyterlab_pvw.session_table import SessionTable, announce, withdraw
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
