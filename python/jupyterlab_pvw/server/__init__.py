@@ -99,6 +99,7 @@ def load_server_extension(server_app) -> None:
     allowed_hosts = list(PvwSessions(parent=server_app).allowed_hosts)
     launcher = _launcher_ref(server_app, server_app.runtime_dir)
     web_app.settings["pvw_sessions"] = table
+    web_app.settings["pvw_launcher"] = launcher
     sessions_url = url_path_join(base_url, "pvw", "sessions")
     launcher_url = url_path_join(base_url, "pvw", "launcher")
     web_app.add_handlers(
