@@ -70,11 +70,31 @@ def _port_free(host: str, port: int) -> bool:
     return True
 
 
+def _session_members(sid: int) -> list[int]:
+    """Processes of session ``sid`` (Linux /proc; elsewhere none are found)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # ended meanwhile
+        if int(fields[3]) == sid:  # fields after the name: state, ppid, pgrp, session
+            found.append(int(stat.parent.name))
+    return found
+
+
 def _kill_group(pid: int) -> None:
+    """SIGKILL the application's whole tree: its process group, and the rest of its session
+    (mpiexec moves ranks into process groups of their own; they keep the session)."""
     try:
         os.killpg(pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
+    for member in _session_members(pid):
+        try:
+            os.kill(member, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def _check_value(name: str, value, rules: dict):
