@@ -58,7 +58,9 @@ def parse_json_object(body: bytes | None, max_bytes: int = MAX_BODY) -> dict:
     """The request body as a JSON object, or a RequestError (413 too large, 400 otherwise)."""
     body = body or b""
     if len(body) > max_bytes:
-        raise RequestError(413, f"the request body has {len(body)} bytes; at most {max_bytes} are accepted")
+        raise RequestError(
+            413, f"the request body has {len(body)} bytes; at most {max_bytes} are accepted"
+        )
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -46,7 +46,9 @@ class ClientFilter:
         """Take one client frame; raises ValueError for a frame that is no wslink chunk."""
         out = Filtered()
         if len(frame) < HEADER_LENGTH:
-            raise ValueError(f"a wslink frame has a {HEADER_LENGTH}-byte header; got {len(frame)} bytes")
+            raise ValueError(
+                f"a wslink frame has a {HEADER_LENGTH}-byte header; got {len(frame)} bytes"
+            )
         key = frame[:4]
         self._frames.setdefault(key, []).append(frame)
         try:

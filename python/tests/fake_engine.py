@@ -43,7 +43,11 @@ async def ws(request):
             SEEN.append(method)
             if method == "wslink.hello":
                 ok = message.get("args") == [{"secret": os.environ["PVW_SECRET"]}]
-                reply = {"result": {"clientID": "c1"}} if ok else {"error": {"code": -32000, "message": "Authentication failed"}}
+                reply = (
+                    {"result": {"clientID": "c1"}}
+                    if ok
+                    else {"error": {"code": -32000, "message": "Authentication failed"}}
+                )
             elif method == "fake.seen":
                 reply = {"result": list(SEEN)}
             elif method == "fake.connections":

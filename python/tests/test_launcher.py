@@ -297,7 +297,9 @@ async def test_jupyter_launcher_and_proxy(
         "pvw", "launcher", method="POST", body=json.dumps({"application": "engine", "ranks": 2})
     )
     answer = json.loads(response.body)
-    assert "/pvw/sessions/" in answer["sessionURL"] and answer["sessionURL"].split("?")[0].endswith("/ws")
+    assert "/pvw/sessions/" in answer["sessionURL"] and answer["sessionURL"].split("?")[0].endswith(
+        "/ws"
+    )
     listed = json.loads((await jp_fetch("pvw", "sessions")).body)["sessions"]
     assert [s["id"] for s in listed] == [answer["id"]] and listed[0]["name"] == "engine"
     url = answer["sessionURL"].replace("${id}", answer["id"])
@@ -342,7 +344,9 @@ async def test_the_shipped_example_configuration_launches_heat(tmp_path):
             await asyncio.sleep(0.1)
         assert "heat: watch at" in log.read_text() and answer["secret"] not in log.read_text()
         assert log.stat().st_mode & 0o777 == 0o600
-        assert not any(answer["secret"].encode() in c for c in cmdlines()), "the secret is visible in ps"
+        assert not any(answer["secret"].encode() in c for c in cmdlines()), (
+            "the secret is visible in ps"
+        )
         with pytest.raises(LauncherError, match="sanitize"):
             await launcher.launch({"application": "heat", "ranks": "9", "size": "16"})
     finally:
@@ -362,13 +366,19 @@ def test_config_as_paraview_documents_it(tmp_path):
 async def test_defaults_missing_fields_lists_and_owned_answer_fields(tmp_path):
     config = load(write_config(tmp_path, free_port_range(2)))
     config["configuration"]["sanitize"]["word"]["default"] = "there"
-    config["sessionData"] = {"viewer": "pvw-${application}", "tags": ["a", "${application}"], "n": 3}
+    config["sessionData"] = {
+        "viewer": "pvw-${application}",
+        "tags": ["a", "${application}"],
+        "n": 3,
+    }
     config["apps"]["two"] = {"cmd": ["${python}", "${first}", "${second}"]}
     launcher = Launcher(config)
     try:
         with pytest.raises(LauncherError, match=r"needs the field\(s\) \['first', 'second'\]"):
             await launcher.launch({"application": "two"})
-        answer = await launcher.launch({"application": "echo", "host": "evil.example", "port": 1, "id": "x"})
+        answer = await launcher.launch(
+            {"application": "echo", "host": "evil.example", "port": 1, "id": "x"}
+        )
         port = launcher.sessions[answer["id"]].port
         assert answer["host"] == "127.0.0.1" and answer["port"] == port and answer["id"] != "x"
         assert answer["tags"] == ["a", "echo"] and answer["n"] == 3
@@ -407,7 +417,9 @@ async def test_a_missed_ready_timeout_leaves_no_rank_behind(tmp_path):
     try:
         with pytest.raises(LauncherError, match="did not print its ready line"):
             await launcher.launch({"application": "stubborn"})
-        left = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout.split()
+        left = subprocess.run(
+            ["pgrep", "-f", marker], capture_output=True, text=True
+        ).stdout.split()
         assert left == [], f"processes left after the timeout: {left}"
     finally:
         await launcher.shutdown()
@@ -418,7 +430,10 @@ def test_standalone_refuses_bad_bodies_foreign_origins_and_exit_calls(tmp_path):
     ports = free_port_range(3)
     config = json.loads(strip_comments(write_config(tmp_path, ports[1:]).read_text()))
     config["configuration"]["cors_origins"] = ["http://friend.example"]
-    config["apps"]["fake"] = {"cmd": ["${python}", str(HERE / "fake_engine.py"), "${port}"], "ready_line": "READY"}
+    config["apps"]["fake"] = {
+        "cmd": ["${python}", str(HERE / "fake_engine.py"), "${port}"],
+        "ready_line": "READY",
+    }
     path = tmp_path / "cors.json"
     path.write_text(json.dumps(config))
     proc = subprocess.Popen([sys.executable, "-m", "jupyterlab_pvw.launcher", str(path), "--port", str(ports[0])],
@@ -448,11 +463,19 @@ def test_standalone_refuses_bad_bodies_foreign_origins_and_exit_calls(tmp_path):
                 assert r.status == 403
             async with http.options(base, headers={"Origin": "http://friend.example",
                                                    "Access-Control-Request-Method": "POST"}) as r:  # fmt: skip
-                assert r.status == 204 and r.headers["Access-Control-Allow-Origin"] == "http://friend.example"
+                assert (
+                    r.status == 204
+                    and r.headers["Access-Control-Allow-Origin"] == "http://friend.example"
+                )
             assert proxy_lines(tmp_path) == [], "a refused request launched a session"
-            async with http.post(base, data=launch, headers={"Origin": "http://friend.example"}) as r:
+            async with http.post(
+                base, data=launch, headers={"Origin": "http://friend.example"}
+            ) as r:
                 answer = await r.json()
-                assert r.status == 200 and r.headers["Access-Control-Allow-Origin"] == "http://friend.example"
+                assert (
+                    r.status == 200
+                    and r.headers["Access-Control-Allow-Origin"] == "http://friend.example"
+                )
             client = WslinkClient(answer["sessionURL"], answer["secret"])
             await client.connect()
             from jupyterlab_pvw.wslink_client import WslinkError

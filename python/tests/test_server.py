@@ -167,7 +167,9 @@ def test_client_filter_rewrites_hello_refuses_exit_and_passes_the_rest():
     other = encode({"wslink": "1.0", "id": "rpc:c0:2", "method": "pvw.status", "args": []}, 2)
     assert guard.feed(other).to_engine == [other], "other messages pass byte for byte"
     # A message split into chunks is judged whole: an exit cannot slip through in pieces.
-    body = encode({"wslink": "1.0", "id": "rpc:c0:3", "method": "application.exit.later", "args": [10]}, 3)
+    body = encode(
+        {"wslink": "1.0", "id": "rpc:c0:3", "method": "application.exit.later", "args": [10]}, 3
+    )
     total = len(body) - 12
     first = body[:4] + (0).to_bytes(4, "little") + total.to_bytes(4, "little") + body[12:20]
     second = body[:4] + (8).to_bytes(4, "little") + total.to_bytes(4, "little") + body[20:]

@@ -48,9 +48,15 @@ def fake_engine():
 @pytest.fixture
 def jp_server_config(tmp_path):
     config = {
-        "configuration": {"log_dir": str(tmp_path / "logs"), "timeout": 60, "fields": ["host", "port"]},
+        "configuration": {
+            "log_dir": str(tmp_path / "logs"),
+            "timeout": 60,
+            "fields": ["host", "port"],
+        },
         "resources": [{"host": "127.0.0.1", "port_range": free_port_range(3)[::2]}],
-        "apps": {"fake": {"cmd": [sys.executable, str(FAKE_ENGINE), "${port}"], "ready_line": "READY"}},
+        "apps": {
+            "fake": {"cmd": [sys.executable, str(FAKE_ENGINE), "${port}"], "ready_line": "READY"}
+        },
     }
     path = tmp_path / "launcher.json"
     path.write_text(json.dumps(config))
@@ -122,7 +128,11 @@ def verbs(handler: type) -> list[str]:
     if issubclass(handler, WebSocketHandler):
         return ["WEBSOCKET"]
     own = [k for k in handler.__mro__ if k.__module__.startswith("jupyterlab_pvw")]
-    return [v.upper() for v in ("get", "post", "put", "patch", "delete") if any(v in k.__dict__ for k in own)]
+    return [
+        v.upper()
+        for v in ("get", "post", "put", "patch", "delete")
+        if any(v in k.__dict__ for k in own)
+    ]
 
 
 async def test_every_pvw_route_refuses_missing_and_wrong_tokens_foreign_origins_and_read_only_writes(
@@ -130,7 +140,9 @@ async def test_every_pvw_route_refuses_missing_and_wrong_tokens_foreign_origins_
 ):
     port, secret = fake_engine
     session = announce("127.0.0.1", port, secret, pid=0, runtime_dir=server.app.runtime_dir)
-    status, body = await call("POST", server.url("pvw", "launcher"), server.auth, json.dumps({"application": "fake"}))
+    status, body = await call(
+        "POST", server.url("pvw", "launcher"), server.auth, json.dumps({"application": "fake"})
+    )
     assert status == 200, body
     launched = json.loads(body)["id"]
     routes = pvw_routes(server.app.web_app)
@@ -143,34 +155,56 @@ async def test_every_pvw_route_refuses_missing_and_wrong_tokens_foreign_origins_
             path = re.sub(r"\([^)]*\)", item, pattern.rstrip("$"))
             for verb in verbs(handler):
                 is_ws = verb == "WEBSOCKET"
-                url = URL(("ws" if is_ws else "http") + f"://127.0.0.1:{server.url('').port}{path}", encoded=True)
-                foreign = {"Cookie": f"{cookie}; _xsrf={XSRF}", "X-XSRFToken": XSRF, "Origin": FOREIGN}
+                url = URL(
+                    ("ws" if is_ws else "http") + f"://127.0.0.1:{server.url('').port}{path}",
+                    encoded=True,
+                )
+                foreign = {
+                    "Cookie": f"{cookie}; _xsrf={XSRF}",
+                    "X-XSRFToken": XSRF,
+                    "Origin": FOREIGN,
+                }
                 for name, headers in [("no token", {}), ("wrong token", {"Authorization": "token wrong"}),
                                       ("foreign origin", foreign)]:  # fmt: skip
-                    status = await ws_status(url, headers) if is_ws else (await call(verb, url, headers, b"{}"))[0]
+                    status = (
+                        await ws_status(url, headers)
+                        if is_ws
+                        else (await call(verb, url, headers, b"{}"))[0]
+                    )
                     assert status in (403, 404), (verb, path, name, status)
                     checked.append((verb, path, name))
                 if verb != "GET":
                     original = server.app.web_app.settings["authorizer"]
                     server.app.web_app.settings["authorizer"] = ReadOnly(parent=server.app)
                     try:
-                        status = await ws_status(url, server.auth) if is_ws else (await call(verb, url, server.auth, b"{}"))[0]
+                        status = (
+                            await ws_status(url, server.auth)
+                            if is_ws
+                            else (await call(verb, url, server.auth, b"{}"))[0]
+                        )
                     finally:
                         server.app.web_app.settings["authorizer"] = original
                     assert status == 403, (verb, path, "read-only authorizer", status)
                     checked.append((verb, path, "read-only"))
         # The refusals are not a broken setup: the same requests with the token succeed.
         assert (await call("GET", server.url("pvw", "launcher"), server.auth))[0] == 200
-        assert await ws_status(server.url("pvw", "sessions", session.id, "ws", ws=True), server.auth) == 101
+        assert (
+            await ws_status(server.url("pvw", "sessions", session.id, "ws", ws=True), server.auth)
+            == 101
+        )
         assert (await call("GET", server.url("pvw", "sessions"), {"Cookie": cookie}))[0] == 200
-        assert SessionTable(server.app.runtime_dir).get(session.id) is not None, "a refused DELETE deleted"
+        assert SessionTable(server.app.runtime_dir).get(session.id) is not None, (
+            "a refused DELETE deleted"
+        )
         assert {v for v, _, _ in checked} == {"GET", "POST", "DELETE", "WEBSOCKET"}
     finally:
         withdraw(session.id, runtime_dir=server.app.runtime_dir)
         await call("DELETE", server.url("pvw", "launcher", launched), server.auth)
 
 
-async def test_remote_announce_needs_an_allowed_host_and_a_real_engine_with_that_secret(server, fake_engine):
+async def test_remote_announce_needs_an_allowed_host_and_a_real_engine_with_that_secret(
+    server, fake_engine
+):
     port, secret = fake_engine
     url = server.url("pvw", "sessions")
 
@@ -184,11 +218,31 @@ async def test_remote_announce_needs_an_allowed_host_and_a_real_engine_with_that
         silent = s.getsockname()[1]
         dead = free_port_range(1)[0]
         for body, status, message in [
-            ({"host": "10.1.2.3", "port": port, "secret": secret}, 403, "not in this server's allowlist"),
-            ({"host": "example.com", "port": 443, "secret": secret}, 403, "c.PvwSessions.allowed_hosts"),
-            ({"host": "127.0.0.1", "port": dead, "secret": secret}, 400, "no wslink engine answers"),
-            ({"host": "127.0.0.1", "port": server.url("").port, "secret": secret}, 400, "is not a wslink engine"),
-            ({"host": "127.0.0.1", "port": port, "secret": "wrong"}, 403, "refused the announced secret"),
+            (
+                {"host": "10.1.2.3", "port": port, "secret": secret},
+                403,
+                "not in this server's allowlist",
+            ),
+            (
+                {"host": "example.com", "port": 443, "secret": secret},
+                403,
+                "c.PvwSessions.allowed_hosts",
+            ),
+            (
+                {"host": "127.0.0.1", "port": dead, "secret": secret},
+                400,
+                "no wslink engine answers",
+            ),
+            (
+                {"host": "127.0.0.1", "port": server.url("").port, "secret": secret},
+                400,
+                "is not a wslink engine",
+            ),
+            (
+                {"host": "127.0.0.1", "port": port, "secret": "wrong"},
+                403,
+                "refused the announced secret",
+            ),
         ]:
             got, answer = await post(body)
             assert got == status and message in answer["message"], (body, got, answer)
@@ -200,18 +254,24 @@ async def test_remote_announce_needs_an_allowed_host_and_a_real_engine_with_that
 
 
 async def test_allowlist_is_configurable(jp_configurable_serverapp):
-    from jupyterlab_pvw.server import PvwSessions
-
     from traitlets.config import Config
 
-    app = jp_configurable_serverapp(config=Config({"PvwSessions": {"allowed_hosts": ["node*.cluster"]}}))
+    from jupyterlab_pvw.server import PvwSessions
+
+    app = jp_configurable_serverapp(
+        config=Config({"PvwSessions": {"allowed_hosts": ["node*.cluster"]}})
+    )
     assert PvwSessions(parent=app).allowed_hosts == ["node*.cluster"]
     from jupyterlab_pvw.server.handlers import host_allowed
 
-    assert host_allowed("node17.cluster", ["node*.cluster"]) and not host_allowed("127.0.0.1", ["node*.cluster"])
+    assert host_allowed("node17.cluster", ["node*.cluster"]) and not host_allowed(
+        "127.0.0.1", ["node*.cluster"]
+    )
 
 
-async def test_proxy_checks_everything_before_it_connects_and_leaks_no_engine_connection(server, fake_engine):
+async def test_proxy_checks_everything_before_it_connects_and_leaks_no_engine_connection(
+    server, fake_engine
+):
     port, secret = fake_engine
     session = announce("127.0.0.1", port, secret, pid=0, runtime_dir=server.app.runtime_dir)
     url = server.url("pvw", "sessions", session.id, "ws", ws=True)
@@ -223,11 +283,15 @@ async def test_proxy_checks_everything_before_it_connects_and_leaks_no_engine_co
         for _ in range(20):
             assert await ws_status(url, {"Cookie": cookie, "Origin": FOREIGN}) == 403
             assert (await call("GET", http_url, server.auth))[0] == 400  # a plain GET: no Upgrade
-            status, _ = await call("GET", http_url, {**server.auth, "Upgrade": "websocket", "Connection": "Upgrade"})
+            status, _ = await call(
+                "GET", http_url, {**server.auth, "Upgrade": "websocket", "Connection": "Upgrade"}
+            )
             assert status == 426  # no Sec-WebSocket-Key
         assert await probe.call("fake.connections") == 0
         seen = await probe.call("fake.seen")
-        assert seen == ["wslink.hello", "fake.connections", "fake.seen"], "only the probe reached the engine"
+        assert seen == ["wslink.hello", "fake.connections", "fake.seen"], (
+            "only the probe reached the engine"
+        )
     finally:
         await probe.close()
         withdraw(session.id, runtime_dir=server.app.runtime_dir)
@@ -236,7 +300,11 @@ async def test_proxy_checks_everything_before_it_connects_and_leaks_no_engine_co
 async def test_proxy_answers_application_exit_itself_and_supplies_the_secret(server, fake_engine):
     port, secret = fake_engine
     session = announce("127.0.0.1", port, secret, pid=0, runtime_dir=server.app.runtime_dir)
-    client = WslinkClient(str(server.url("pvw", "sessions", session.id, "ws", ws=True)), "placeholder", headers=server.auth)
+    client = WslinkClient(
+        str(server.url("pvw", "sessions", session.id, "ws", ws=True)),
+        "placeholder",
+        headers=server.auth,
+    )
     await client.connect()  # the proxy wrote the real secret into the hello
     try:
         for method, args in [("application.exit", []), ("application.exit.later", [10])]:
@@ -259,7 +327,11 @@ async def test_launcher_under_jupyter_hands_out_no_secret_and_owns_its_fields(se
     assert status == 200, answer
     real = server.app.web_app.settings["pvw_launcher"]().sessions[answer["id"]]
     assert answer["secret"] != real.secret and real.secret.encode() not in raw
-    assert answer["host"] == "127.0.0.1" and answer["port"] == real.port and isinstance(answer["port"], int)
+    assert (
+        answer["host"] == "127.0.0.1"
+        and answer["port"] == real.port
+        and isinstance(answer["port"], int)
+    )
     assert answer["sessionURL"].endswith(f"/pvw/sessions/{answer['id']}/ws?token={server.token}")
     try:
         for path in [("pvw", "launcher"), ("pvw", "launcher", answer["id"])]:
@@ -299,7 +371,9 @@ async def test_launcher_and_announce_refuse_bad_bodies_cleanly(server, body, sta
     assert server.app.web_app.settings["pvw_launcher"]().sessions == {}
 
 
-async def test_pid0_sessions_that_no_longer_answer_are_dropped_at_start(jp_runtime_dir, fake_engine, request):
+async def test_pid0_sessions_that_no_longer_answer_are_dropped_at_start(
+    jp_runtime_dir, fake_engine, request
+):
     port, secret = fake_engine
     alive = announce("127.0.0.1", port, secret, pid=0, runtime_dir=jp_runtime_dir)
     gone = announce("127.0.0.1", free_port_range(1)[0], "x", pid=0, runtime_dir=jp_runtime_dir)

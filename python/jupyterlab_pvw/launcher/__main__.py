@@ -69,7 +69,10 @@ async def origin_guard(request, handler):
 
 async def _body(request) -> dict:
     if (request.content_length or 0) > MAX_BODY:
-        raise RequestError(413, f"the request body has {request.content_length} bytes; at most {MAX_BODY} are accepted")
+        raise RequestError(
+            413,
+            f"the request body has {request.content_length} bytes; at most {MAX_BODY} are accepted",
+        )
     body = bytearray()
     while len(body) <= MAX_BODY:
         chunk = await request.content.read(MAX_BODY + 1 - len(body))
@@ -83,7 +86,9 @@ async def post_session(request):
     launcher = request.app[LAUNCHER_KEY]
     body = await _body(request)
     forward = f"ws://{request.host}/proxy?sessionId=${{id}}"
-    return _json(await launcher.launch(body, session_url=launcher.conf.get("sessionURL") or forward))
+    return _json(
+        await launcher.launch(body, session_url=launcher.conf.get("sessionURL") or forward)
+    )
 
 
 async def get_session(request):

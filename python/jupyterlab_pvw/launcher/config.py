@@ -71,7 +71,9 @@ def validate(config: dict, source: str = "configuration") -> dict:
             )
     cors = conf.get("cors_origins", [])
     if not isinstance(cors, list) or not all(isinstance(o, str) for o in cors):
-        raise ConfigError(f"{source}: configuration.cors_origins must be a list of origins such as 'https://site.example'")
+        raise ConfigError(
+            f"{source}: configuration.cors_origins must be a list of origins such as 'https://site.example'"
+        )
     conf.setdefault("endpoint", "paraview")
     conf.setdefault("timeout", 25)
     conf.setdefault("log_dir", "/tmp/pvw-launcher-logs")

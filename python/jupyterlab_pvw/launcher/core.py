@@ -198,7 +198,9 @@ class Launcher:
             answer = {k: v for k, v in request.items() if k not in OWNED}
             answer.update(id=session_id, secret=secret)
             for key, template in self.config["sessionData"].items():
-                answer[key] = self._substitute_value(template, fields, values, rules, f"sessionData.{key}")
+                answer[key] = self._substitute_value(
+                    template, fields, values, rules, f"sessionData.{key}"
+                )
             session = LaunchedSession(session_id, application, host, port, secret, dict(request), answer, cmd,
                                       Path(self.conf["log_dir"]) / f"{session_id}.txt")  # fmt: skip
             pattern = session_url or self.conf.get("sessionURL") or "ws://${host}:${port}/ws"
@@ -263,13 +265,18 @@ class Launcher:
         if isinstance(template, list):
             return [self._substitute_value(t, fields, values, rules, where) for t in template]
         if isinstance(template, dict):
-            return {k: self._substitute_value(t, fields, values, rules, where) for k, t in template.items()}
+            return {
+                k: self._substitute_value(t, fields, values, rules, where)
+                for k, t in template.items()
+            }
         return template
 
     def _substitute(self, templates, fields, values, rules, where) -> list[str]:
         properties = {k: str(v) for k, v in self.config["properties"].items()}
         known = {*values, *properties, *fields}
-        missing = sorted({n for t in templates for n in string.Template(t).get_identifiers()} - known)
+        missing = sorted(
+            {n for t in templates for n in string.Template(t).get_identifiers()} - known
+        )
         if missing:  # every missing field at once, so one correction is enough
             raise LauncherError(400, f"{where} needs the field(s) {missing} in the request")
         out = []
@@ -289,7 +296,11 @@ class Launcher:
         ready_line = app.get("ready_line")
         timeout = float(app.get("timeout", self.conf["timeout"]))
         # Private: an application may print what only its owner should read.
-        log = os.fdopen(os.open(session.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab", buffering=0)
+        log = os.fdopen(
+            os.open(session.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600),
+            "ab",
+            buffering=0,
+        )
         try:
             session.process = await asyncio.create_subprocess_exec(
                 *session.cmd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,

@@ -95,7 +95,9 @@ def load_server_extension(server_app) -> None:
     table = SessionTable(server_app.runtime_dir)
     dropped = drop_unreachable(table)
     if dropped:
-        server_app.log.info("jupyterlab-pvw: dropped announced sessions that no longer answer: %s", dropped)
+        server_app.log.info(
+            "jupyterlab-pvw: dropped announced sessions that no longer answer: %s", dropped
+        )
     allowed_hosts = list(PvwSessions(parent=server_app).allowed_hosts)
     launcher = _launcher_ref(server_app, server_app.runtime_dir)
     web_app.settings["pvw_sessions"] = table

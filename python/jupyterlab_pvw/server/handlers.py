@@ -39,7 +39,9 @@ class PvwHandler(APIHandler):
 
     def log_exception(self, typ, value, tb) -> None:
         if isinstance(value, RequestError):  # an answer, not a server fault: no traceback
-            self.log.info("%s %s: %s %s", self.request.method, self.request.path, value.status, value.message)
+            self.log.info(
+                "%s %s: %s %s", self.request.method, self.request.path, value.status, value.message
+            )
             return
         super().log_exception(typ, value, tb)
 
@@ -95,7 +97,9 @@ class SessionHandler(PvwHandler):
     def _session(self, session_id):
         session = self.table.get(session_id)
         if session is None:
-            raise RequestError(404, f"no session {session_id!r}", live=[s.id for s in self.table.list()])
+            raise RequestError(
+                404, f"no session {session_id!r}", live=[s.id for s in self.table.list()]
+            )
         return session
 
     @web.authenticated

@@ -58,8 +58,13 @@ class EngineProxyHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
         origin = headers.get("Origin", headers.get("Sec-Websocket-Origin"))
         if origin is not None and not self.check_origin(origin):
             return 403, f"cross-origin WebSocket from {origin} refused"
-        if headers.get("Sec-WebSocket-Version") not in WS_VERSIONS or not headers.get("Sec-WebSocket-Key"):
-            return 426, "a WebSocket handshake needs Sec-WebSocket-Version 13 and a Sec-WebSocket-Key"
+        if headers.get("Sec-WebSocket-Version") not in WS_VERSIONS or not headers.get(
+            "Sec-WebSocket-Key"
+        ):
+            return (
+                426,
+                "a WebSocket handshake needs Sec-WebSocket-Version 13 and a Sec-WebSocket-Key",
+            )
         return None
 
     @ws_authenticated
@@ -72,7 +77,9 @@ class EngineProxyHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
         self.session = self.table.get(session_id)
         if self.session is None:
             known = [s.id for s in self.table.list()]
-            return self._refuse(404, f"no ParaViewWeb session {session_id!r}; live sessions: {known}")
+            return self._refuse(
+                404, f"no ParaViewWeb session {session_id!r}; live sessions: {known}"
+            )
         problem = self._handshake_problem()
         if problem is not None:
             return self._refuse(*problem)
@@ -84,7 +91,9 @@ class EngineProxyHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
                 max_message_size=MAX_MESSAGE,
             )
         except Exception as exc:  # OSError, or tornado's HTTPClientError for a non-WebSocket
-            return self._refuse(502, f"the engine of session {session_id} ({url}) is not reachable: {exc}")
+            return self._refuse(
+                502, f"the engine of session {session_id} ({url}) is not reachable: {exc}"
+            )
         self.filter = ClientFilter(self.session.secret)
         try:
             await super().get(session_id)  # returns when the client's connection is over
