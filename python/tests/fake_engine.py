@@ -4,7 +4,8 @@
 
 Answers ``wslink.hello`` (clientID only for the right secret) and every other call with
 ``{"method": name}``; ``fake.seen`` returns every method received on any connection, and
-``fake.connections`` how many WebSocket connections are open besides the caller's.
+``fake.connections`` how many WebSocket connections besides the caller's are open and
+were ever accepted.
 Prints READY once it listens.
 """
 
@@ -20,6 +21,7 @@ from wslink.chunking import UnChunker, generate_chunks
 
 SEEN: list[str] = []
 OPEN: set = set()
+ACCEPTED = [0]
 
 
 def encode(message: dict) -> list[bytes]:
@@ -30,6 +32,7 @@ async def ws(request):
     sock = web.WebSocketResponse(max_msg_size=0)
     await sock.prepare(request)
     OPEN.add(sock)
+    ACCEPTED[0] += 1
     unchunker = UnChunker()
     unchunker.set_max_message_size(1 << 24)
     try:
@@ -51,7 +54,7 @@ async def ws(request):
             elif method == "fake.seen":
                 reply = {"result": list(SEEN)}
             elif method == "fake.connections":
-                reply = {"result": len(OPEN) - 1}
+                reply = {"result": {"open": len(OPEN) - 1, "accepted": ACCEPTED[0] - 1}}
             else:
                 reply = {"result": {"method": method}}
             for frame in encode({"wslink": "1.0", "id": rpc_id, **reply}):
