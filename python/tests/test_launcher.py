@@ -372,6 +372,9 @@ async def test_defaults_missing_fields_lists_and_owned_answer_fields(tmp_path):
         "n": 3,
     }
     config["apps"]["two"] = {"cmd": ["${python}", "${first}", "${second}"]}
+    config["configuration"]["fields"] = [
+        "port"
+    ]  # host is not sent back: a request's host must not be either
     launcher = Launcher(config)
     try:
         with pytest.raises(LauncherError, match=r"needs the field\(s\) \['first', 'second'\]"):
@@ -380,7 +383,7 @@ async def test_defaults_missing_fields_lists_and_owned_answer_fields(tmp_path):
             {"application": "echo", "host": "evil.example", "port": 1, "id": "x"}
         )
         port = launcher.sessions[answer["id"]].port
-        assert answer["host"] == "127.0.0.1" and answer["port"] == port and answer["id"] != "x"
+        assert "host" not in answer and answer["port"] == port and answer["id"] != "x"
         assert answer["tags"] == ["a", "echo"] and answer["n"] == 3
         log = tmp_path / "logs" / f"{answer['id']}.txt"
         assert "hello ['there']" in log.read_text(), "the sanitize default fills a missing field"
