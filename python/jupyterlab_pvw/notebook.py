@@ -74,7 +74,7 @@ class NotebookSession:
         """Start (or find) the engines and ParaView on them; ``n`` engines (default 2) when
         the kernel has none. Returns rank 0's info with the ``session_id``."""
         from .engine import start as engine_start
-        from .server.sessions import announce
+        from .session_table import announce
 
         if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
             raise InputError(f"the number of engines must be a positive integer, got {n!r}")
@@ -113,7 +113,7 @@ class NotebookSession:
 
     def viewport(self, height: int = 400, open_panel: bool = False, session_id: str | None = None):
         """A live viewport widget on a session: this kernel's, or any listed one by id."""
-        from .server.sessions import SessionTable
+        from .session_table import SessionTable
         from .widget import Viewport
 
         if session_id is None:
@@ -130,7 +130,7 @@ class NotebookSession:
     @staticmethod
     def sessions() -> list[dict]:
         """Every session the Jupyter server can proxy to (started here, announced, launched)."""
-        from .server.sessions import SessionTable
+        from .session_table import SessionTable
 
         return [s.public() for s in SessionTable().list()]
 
@@ -139,7 +139,7 @@ class NotebookSession:
         """Forward, no start-up: list an already running engine (ws://host:port/ws)."""
         from urllib.parse import urlparse
 
-        from .server.sessions import announce
+        from .session_table import announce
 
         parsed = urlparse(url)
         if parsed.scheme not in ("ws", "wss") or not parsed.hostname or not parsed.port:
@@ -169,7 +169,7 @@ class NotebookSession:
         Returns what was stopped; lost engines do not keep the rest from being cleaned up.
         """
         from .engine import stop as engine_stop
-        from .server.sessions import withdraw
+        from .session_table import withdraw
 
         cluster = self._require()
         note = "stopped"
