@@ -61,6 +61,13 @@ def build_parser() -> MagicArgumentParser:
     start.add_argument(
         "--panel", action="store_true", help="also open the session in the side panel"
     )
+    start.add_argument(
+        "--history",
+        type=int,
+        default=0,
+        metavar="K",
+        help="keep the last K steps on every rank to look back at (default 0: off)",
+    )
     stop = commands.add_parser("stop", help="stop ParaView (and the engines %%pvw started)")
     stop.add_argument("--keep-engines", action="store_true", help="leave the engines running")
     commands.add_parser("status", help="datasets per rank, active dataset, clients, frame times")
@@ -99,7 +106,45 @@ def build_parser() -> MagicArgumentParser:
     activate.add_argument("name", metavar="NAME")
     nxt = commands.add_parser("next", help="swap in every engine's latest pieces (next timestep)")
     nxt.add_argument("time", nargs="?", type=_number, default=None, metavar="TIME")
+    add_run_commands(commands)
     return parser
+
+
+# -- pause / step / resume / goto: one group, parser and handler ----------------------------
+RUN_COMMANDS = ("pause", "step", "resume", "goto")
+
+
+def _step_or_live(text: str):
+    if text == "live":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise UsageError(f"goto takes a step number or 'live', got {text!r}") from None
+
+
+def add_run_commands(commands) -> None:
+    commands.add_parser("pause", help="hold the run at its next step (viewers stay interactive)")
+    commands.add_parser("step", help="while paused, let exactly one step through")
+    commands.add_parser("resume", help="let the paused run go on")
+    goto = commands.add_parser(
+        "goto", help="show kept step STEP (start with --history K), or 'live'"
+    )
+    goto.add_argument("step", type=_step_or_live, metavar="STEP|live")
+
+
+def run_command(args) -> None:
+    """Runs straight on rank 0 over wslink, so it works while the engines run the loop."""
+    import jupyterlab_pvw
+
+    if args.command == "goto":
+        state = jupyterlab_pvw.goto(args.step)
+    else:
+        state = getattr(jupyterlab_pvw, args.command)()
+    behind = state["live_step"] - state["step"]
+    where = f"step {state['step']}" + (f", {behind} behind live" if behind else "")
+    kept = f", kept {state['kept'][0]}..{state['kept'][1]}" if state.get("kept") else ""
+    print(f"pvw: {'paused' if state['paused'] else 'running'} at {where}{kept}")
 
 
 @magics_class
@@ -115,6 +160,8 @@ class PvwMagics(Magics):
                 "%pvw needs a command: start, stop, status, view, register, activate, next (see %pvw -h)"
             )
         try:
+            if args.command in RUN_COMMANDS:
+                return run_command(args)
             return getattr(self, f"_{args.command}")(args)
         except (EngineError, TraitError, ValueError, TypeError) as exc:
             raise UsageError(str(exc)) from None
@@ -135,6 +182,7 @@ class PvwMagics(Magics):
             host=args.host,
             namespace=self.shell.user_ns,
             progress=self._progress(),
+            **({"history": args.history} if args.history else {}),
         )
         return session.viewport(height=args.height, open_panel=args.panel)
 
