@@ -127,7 +127,7 @@ export class RunControls implements IDisposable {
 
     this._subscription = connection.subscribe(RUN_TOPIC, data => this._show(asRunState(data)));
     connection.statusChanged.connect(this._onStatus, this);
-    this._onStatus(connection, connection.status);
+    this._onStatus();
   }
 
   readonly node: HTMLDivElement;
