@@ -60,6 +60,10 @@ def commands():
     for line in sys.stdin:
         verb, _, arg = line.strip().partition(" ")
         if verb == "stop":
+            try:  # a paused run must reach its next step boundary to stop
+                engine.resume()
+            except Exception:
+                pass
             break
         try:
             result = eval(arg, {"engine": engine})  # test driver only

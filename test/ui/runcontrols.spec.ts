@@ -147,7 +147,9 @@ test.describe('run controls', () => {
     // Back to live.
     await controls.locator('.jp-pvw-RunControls-live').click();
     await expect
-      .poll(async () => (await controls.getAttribute('data-step')) === String(await liveStep(controls)))
+      .poll(
+        async () => (await controls.getAttribute('data-step')) === String(await liveStep(controls))
+      )
       .toBe(true);
     await expect(controls.locator('.jp-pvw-RunControls-live')).toBeHidden();
     await page.screenshot({ path: path.join(SHOTS, 'runcontrols-live.png') });
