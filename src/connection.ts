@@ -172,6 +172,29 @@ export class SessionConnection implements IDisposable {
   }
 
   /**
+   * Receive what the engine publishes on `topic`, over this and every later transport.
+   *
+   * @returns disposing it unsubscribes
+   */
+  subscribe(topic: string, callback: (data: unknown) => void): IDisposable {
+    const entry: ITopicEntry = { topic, callback, current: null };
+    this._topics.add(entry);
+    if (this._transport) {
+      entry.current = this._transport.subscribe(topic, callback);
+    }
+    return {
+      get isDisposed() {
+        return entry.current === undefined;
+      },
+      dispose: () => {
+        entry.current?.dispose();
+        entry.current = undefined;
+        this._topics.delete(entry);
+      }
+    };
+  }
+
+  /**
    * Queue an interaction; moves and wheel spins that wait are merged (see `CoalescingSender`).
    * Dropped while not live: a camera move for an engine that is not there is meaningless.
    */
@@ -267,6 +290,9 @@ export class SessionConnection implements IDisposable {
     const transport = this._options.createTransport();
     this._transport = transport;
     transport.subscribe(IMAGE_TOPIC, data => this._onFrame(data));
+    for (const entry of this._topics) {
+      entry.current = transport.subscribe(entry.topic, entry.callback);
+    }
     await transport.connect();
     if (transport !== this._transport || this._disposed) {
       transport.dispose();
@@ -357,6 +383,14 @@ export class SessionConnection implements IDisposable {
   private _dragging = false;
   private _wheeling = false;
   private _disposed = false;
+  private _topics = new Set<ITopicEntry>();
+}
+
+/** A topic subscription that outlives transports (`current`: undefined once disposed). */
+interface ITopicEntry {
+  topic: string;
+  callback: (data: unknown) => void;
+  current: IDisposable | null | undefined;
 }
 
 /**

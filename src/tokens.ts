@@ -70,6 +70,10 @@ export namespace CommandIDs {
   export const openPanel = 'pvw:open-panel';
   /** Reset the camera of the viewport to fit the data. */
   export const resetCamera = 'pvw:reset-camera';
+  /** Pause, step or resume the run of the viewport used last (`pvw.pause` ...). */
+  export const pauseRun = 'pvw:pause';
+  export const stepRun = 'pvw:step';
+  export const resumeRun = 'pvw:resume';
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   wheelSpin
 } from './events';
 import { IDecodedFrame } from './frames';
+import { RunControls } from './runcontrols';
 import { VIEW_ID } from './wire';
 import { Widget } from '@lumino/widgets';
 
@@ -77,7 +78,9 @@ export class ViewportWidget extends Widget {
     this._status.setAttribute('aria-live', 'polite');
     const reset = button('Reset camera', 'Reset the camera to show all the data (r)');
     reset.classList.add('jp-pvw-Viewport-reset');
-    footer.append(this._status, reset);
+    // Pause / step / resume and the time slider (runcontrols.ts).
+    this._run = new RunControls(this.connection, text => this._flash(text));
+    footer.append(this._status, this._run.node, reset);
     node.append(this._stage, footer);
 
     this.height = options.height ?? 400;
@@ -129,6 +132,11 @@ export class ViewportWidget extends Widget {
     this._height = value === 'fill' ? 'fill' : Math.max(16, Math.round(value) || 400);
     this.toggleClass('jp-mod-fill', this._height === 'fill');
     this._stage.style.height = this._height === 'fill' ? '' : `${this._height}px`;
+  }
+
+  /** Pause, step, resume and the history of the session's run. */
+  get runControls(): RunControls {
+    return this._run;
   }
 
   /** Frames drawn by this viewport. */
@@ -193,6 +201,7 @@ export class ViewportWidget extends Widget {
       this._send('up', { ...this._drag.last, buttons: 0 });
     }
     clearInterval(this._ticker);
+    this._run.dispose();
     window.removeEventListener('keydown', this, true);
     this._resizeObserver.disconnect();
     this.connection.frames.decoded.disconnect(this._onDecoded, this);
@@ -519,6 +528,7 @@ export class ViewportWidget extends Widget {
   private _overlayText: HTMLDivElement;
   private _retry: HTMLButtonElement;
   private _status: HTMLSpanElement;
+  private _run: RunControls;
   private _height: number | 'fill' = 400;
   private _resizeObserver: ResizeObserver;
   private _ticker: ReturnType<typeof setInterval>;

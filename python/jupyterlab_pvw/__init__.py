@@ -80,6 +80,33 @@ def next_timestep(time=None) -> dict:
     return session.next_timestep(time)
 
 
+def pause() -> dict:
+    """Hold the run at its next step (works while the engines run the loop)."""
+    from .notebook import session
+
+    return session.run_rpc("pvw.pause")
+
+
+def step() -> dict:
+    """While paused, let exactly one step through."""
+    from .notebook import session
+
+    return session.run_rpc("pvw.step")
+
+
+def resume() -> dict:
+    from .notebook import session
+
+    return session.run_rpc("pvw.resume")
+
+
+def goto(step) -> dict:
+    """Show kept step ``step`` (started with ``history=K``) or ``"live"``."""
+    from .notebook import session
+
+    return session.run_rpc("pvw.history.goto", step)
+
+
 def load_ipython_extension(ipython):
     from .magics import load_ipython_extension as load
 

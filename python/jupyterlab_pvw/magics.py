@@ -68,6 +68,32 @@ def _number(text: str) -> float:
     return value
 
 
+def _history(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise UsageError(f"--history takes a whole number of steps, got {text!r}") from None
+    if value < 0:
+        raise UsageError(f"--history takes 0 (off) or more steps, got {value}")
+    return value
+
+
+def _step_or_live(text: str):
+    if text == "live":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise UsageError(f"goto takes a step number or 'live', got {text!r}") from None
+
+
+def _print_run_state(state: dict) -> None:
+    behind = state["live_step"] - state["step"]
+    where = f"step {state['step']}" + (f", {behind} behind live" if behind else "")
+    kept = f", kept {state['kept'][0]}..{state['kept'][1]}" if state.get("kept") else ""
+    print(f"pvw: {'paused' if state['paused'] else 'running'} at {where}{kept}")
+
+
 height_option = argument(
     "--height", type=_height, default=400, help="viewport height in pixels (default 400)"
 )
@@ -146,6 +172,13 @@ class PvwMagics(Magics):
     @argument("--host", default="127.0.0.1", help="interface rank 0 listens on (default loopback)")
     @height_option
     @argument("--panel", action="store_true", help="also open the session in the side panel")
+    @argument(
+        "--history",
+        type=_history,
+        default=0,
+        metavar="K",
+        help="keep the last K steps on every rank to look back at (default 0: off)",
+    )
     def _start(self, args):
         """Start (or find) the MPI engines and ParaView, and show a live viewport.
 
@@ -166,6 +199,7 @@ class PvwMagics(Magics):
                     host=args.host,
                     namespace=self.shell.user_ns,
                     progress=progress,
+                    **({"history": args.history} if args.history else {}),
                 )
         return session.viewport(height=args.height, open_panel=args.panel)
 
@@ -249,6 +283,37 @@ class PvwMagics(Magics):
             raise UsageError(str(exc)) from None
         print(f"pvw: launched {args.application} as session {answer['id']}")
         return session.viewport(height=args.height, session_id=answer["id"])
+
+    # Pause, step, resume and goto go straight to rank 0 over wslink (not through the
+    # engines), so they work while the engines are busy running the simulation's loop.
+    @command("pause")
+    def _pause(self, args):
+        """Hold the run at its next step; viewers stay interactive."""
+        import jupyterlab_pvw
+
+        _print_run_state(jupyterlab_pvw.pause())
+
+    @command("step")
+    def _step(self, args):
+        """While paused, let exactly one step through."""
+        import jupyterlab_pvw
+
+        _print_run_state(jupyterlab_pvw.step())
+
+    @command("resume")
+    def _resume(self, args):
+        """Let the paused run go on."""
+        import jupyterlab_pvw
+
+        _print_run_state(jupyterlab_pvw.resume())
+
+    @command("goto")
+    @argument("step", type=_step_or_live, metavar="STEP|live", help="a kept step, or 'live'")
+    def _goto(self, args):
+        """Show kept step STEP (start with --history K), or go back to 'live'."""
+        import jupyterlab_pvw
+
+        _print_run_state(jupyterlab_pvw.goto(args.step))
 
 
 PvwMagics.pvw.__doc__ = _usage()  # %pvw? shows the same list

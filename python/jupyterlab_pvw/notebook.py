@@ -228,6 +228,29 @@ class NotebookSession:
             raise InputError(f"time must be a number, got {time!r}")
         return self._require().run(engine_next, time)[0]
 
+    # -- pause / step / resume / history: straight to rank 0 over wslink, because the engines
+    # may be busy running the simulation's loop (ipyparallel would queue the request) --------
+    def run_rpc(self, method: str, *args) -> dict:
+        """Call one of rank 0's ``pvw.*`` run RPCs; returns the run state it answers."""
+        import asyncio
+        import concurrent.futures
+
+        from .wslink_client import WslinkClient, WslinkError
+
+        self._require()
+        url, secret = self.info["url"], self.info["secret"]
+
+        async def call():
+            async with WslinkClient(url, secret) as client:
+                return await client.call(method, list(args))
+
+        # The kernel's own event loop is running: use a fresh one in a worker thread.
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            try:
+                return pool.submit(asyncio.run, call()).result(timeout=60)
+            except WslinkError as exc:  # the engine refused (e.g. step while running)
+                raise InputError(str(exc)) from None
+
 
 def _check_name(check_name, name) -> None:
     """The engine's dataset-name rule, as an input error."""

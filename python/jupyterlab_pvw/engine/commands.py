@@ -8,6 +8,7 @@ registered when it made the call; commands from the web use the pieces registere
 
 from __future__ import annotations
 
+from .history import History
 from .lockstep import CommandChannel
 from .registry import DatasetRegistry
 from .scene import Scene
@@ -17,10 +18,28 @@ class Commands:
     # Commands after which rank 0 takes the camera from the scene again.
     CAMERA_RESETS = frozenset({"activate", "reset_camera"})
 
-    def __init__(self, scene: Scene, registry: DatasetRegistry, channel: CommandChannel):
+    def __init__(
+        self,
+        scene: Scene,
+        registry: DatasetRegistry,
+        channel: CommandChannel,
+        history: History | None = None,
+    ):
         self.scene, self.registry, self.channel = scene, registry, channel
         self.timestep = 0
         self.time = 0.0
+        # History: the kept steps, and which one is shown (None: the live one).
+        self.history = history or History(0, 1, channel)
+        self.live_pieces: dict = {}  # the newest step's pieces, to return to live
+        self.looking_back: tuple[int, float] | None = None  # (step, time) shown instead
+
+    @property
+    def shown_step(self) -> int:
+        return self.looking_back[0] if self.looking_back else self.timestep
+
+    @property
+    def shown_time(self) -> float:
+        return self.looking_back[1] if self.looking_back else self.time
 
     def run(self, op: str, args: dict, pieces: dict | None = None):
         handler = getattr(self, f"do_{op}", None)
@@ -49,9 +68,11 @@ class Commands:
             )
         piece = pieces[name]
         types = self.channel.allgather(piece.GetClassName())
+        self._go_live()
         if len(set(types)) > 1:
             raise TypeError(f"dataset {name!r} has different types across ranks: {types}")
         self.scene.set_piece(name, piece)
+        self.live_pieces[name] = piece
         self.scene.show(name, piece)
         return {"active": name}
 
@@ -64,13 +85,46 @@ class Commands:
                 f"ranks registered different datasets for this step: {everyone}; "
                 "every rank must register each shown dataset with the same type"
             )
-        for name, _ in local:
-            self.scene.set_piece(name, pieces[name])
-            self.scene.grow_range(name, pieces[name])
+        live = {name: pieces[name] for name, _ in local}
+        for name, piece in live.items():
+            if self.looking_back is None:  # looking back: keep the new step, do not show it
+                self.scene.set_piece(name, piece)
+            self.scene.grow_range(name, piece)
+        self.live_pieces.update(live)
         self.timestep += 1
         self.time = float(self.timestep if time is None else time)
-        self.scene.set_time(self.time)
+        if self.looking_back is None:
+            self.scene.set_time(self.time)
+        self.history.keep(self.timestep, self.time, live)
         return {"timestep": self.timestep, "time": self.time}
+
+    def do_checkpoint(self, pieces):
+        """A step boundary the simulation marks itself: nothing to swap, a pause holds it."""
+        return {"timestep": self.timestep, "time": self.time}
+
+    def do_history_goto(self, pieces, step):
+        """Show kept step ``step`` (its pieces swapped into the producers), or ``"live"``."""
+        if step == "live" or step == self.timestep:
+            self._go_live()
+            return {"step": self.timestep}
+        if isinstance(step, bool) or not isinstance(step, int):
+            raise TypeError(f"a step is a whole number or 'live', got {step!r}")
+        kept = self.history.get(step)
+        for name, piece in kept.pieces.items():
+            if name in self.scene.producers:
+                self.scene.set_piece(name, piece)
+        self.looking_back = (step, kept.time)
+        self.scene.set_time(kept.time)
+        return {"step": step}
+
+    def _go_live(self) -> None:
+        if self.looking_back is None:
+            return
+        for name, piece in self.live_pieces.items():
+            if name in self.scene.producers:
+                self.scene.set_piece(name, piece)
+        self.looking_back = None
+        self.scene.set_time(self.time)
 
     def do_color_by(self, pieces, name=None, array=None, association=None, range=None):
         name = self._shown(name)
@@ -96,5 +150,6 @@ class Commands:
             "rank": self.channel.rank,
             "datasets": sorted(pieces),
             "native_render": self.scene.shim is not None,
+            "history": self.history.summary,
         }
         return self.channel.gather(local)

@@ -18,6 +18,7 @@ from wslink.chunking import UnChunker
 from wslink.websocket import LinkProtocol, ServerProtocol
 
 from ..wire import IMAGE_TOPIC, MAX_FPS_RANGE, MAX_SIZE, MIN_SIZE, QUALITY_RANGE, VIEW_ID
+from .run_rpc import RunProtocol, RunStatePublisher
 
 # The engine only receives small RPCs: bound what one client can make rank 0 allocate
 # (wslink itself allows 4 GB per message once a client is authenticated).
@@ -231,6 +232,7 @@ class EngineServerProtocol(ServerProtocol):
     def initialize(self):
         self.registerLinkProtocol(ViewportProtocol(self._server))
         self.registerLinkProtocol(PvwProtocol(self._server))
+        self.registerLinkProtocol(RunProtocol(self._server))  # pause/step/history
         self.updateSecret(self._server.secret)
 
     def init(self, publish, addAttachment, stopServer):
@@ -278,6 +280,7 @@ class WebServer:
         self._frame_ready: asyncio.Event | None = None
         self._handler = None
         self.frames_sent = 0
+        self.run_publisher = None  # set on the server's loop (run_rpc.py)
 
     # -- life cycle (called from the main thread) -----------------------------------------
     def start(self, timeout: float = 120.0) -> int:
@@ -328,8 +331,11 @@ class WebServer:
         try:
             self._app = wslink_server.create_webserver(config)
             pump = self.loop.create_task(self._pump())
+            self.run_publisher = RunStatePublisher(self)
+            runs = self.loop.create_task(self.run_publisher.run())
             self.loop.run_until_complete(self._app.start(self._on_bound))
             pump.cancel()
+            runs.cancel()
         except BaseException as exc:  # bind errors end up here
             self._error = exc
         finally:

@@ -24,8 +24,10 @@ import traceback
 from .. import wire
 from .camera import Camera
 from .commands import Commands
+from .history import DEFAULT_MEMORY_MB, History
 from .interaction import CameraInput
 from .lockstep import ChannelClosed, CommandChannel
+from .runcontrol import DEFAULT_PAUSE_TIMEOUT_S, STEP_BOUNDARIES, RunControl
 from .scene import Scene
 
 WAIT_NOTICE_S = 10.0  # how long a rank waits for its main thread before saying so
@@ -34,6 +36,10 @@ DEFAULTS = {
     "still_quality": wire.STILL_QUALITY,
     "interactive_quality": wire.INTERACTIVE_QUALITY,
     "max_fps": wire.MAX_FPS,
+    # Pause, step and history (runcontrol.py, history.py).
+    "history": 0,
+    "history_memory_mb": DEFAULT_MEMORY_MB,
+    "pause_timeout": DEFAULT_PAUSE_TIMEOUT_S,
 }
 
 
@@ -96,6 +102,9 @@ class RenderService(threading.Thread):
         self._last_encode_ms: float | None = None
         self._last_frame: Frame | None = None
         self._last_render_start = 0.0
+        self._history_options = (int(opts["history"]), float(opts["history_memory_mb"]))
+        self.run_control = RunControl(opts["pause_timeout"])  # rank 0 decides; guarded by _cond
+        self._release_upto = 0
 
     # -- called from the simulation's main thread --------------------------------------------
     def post_call(self, kind: str, args: dict, pieces: dict) -> Call:
@@ -192,10 +201,48 @@ class RenderService(threading.Thread):
     def set_observers(self, count: int) -> None:
         with self._cond:
             self._observers = count
+            self.run_control.set_viewers(count, time.monotonic())
+
+    # -- pause / step / resume and the history (rank 0; runcontrol.py, history.py) ----------
+    def control_run(self, action: str) -> dict:
+        """``pause``, ``step`` or ``resume`` the run; a RunControlError leaves it unchanged."""
+        with self._cond:
+            if action == "pause":
+                self.run_control.pause(time.monotonic())
+            elif action in ("step", "resume"):
+                getattr(self.run_control, action)()
+            else:
+                raise ValueError(f"unknown run action {action!r}: pause, step or resume")
+            self._cond.notify_all()
+        return self.run_state()
+
+    @property
+    def paused(self) -> bool:
+        """Whether the run is paused (a render budget does not apply then)."""
+        with self._cond:
+            return self.run_control.paused
+
+    def run_state(self) -> dict:
+        """``{paused, step, live_step, kept, ...}``: what viewers show about the run."""
+        with self._cond:
+            state = self.run_control.state(time.monotonic())
+            commands = self.commands
+        history = commands.history.summary if commands else {"kept": None}
+        return {
+            **state,
+            "step": commands.shown_step if commands else 0,
+            "live_step": commands.timestep if commands else 0,
+            "time": commands.shown_time if commands else 0.0,
+            "kept": history["kept"],
+            "history": history,
+        }
 
     def request_stop(self) -> None:
         with self._cond:
             self._stop_requested = True
+            self.run_control.release("the engine stopped")
+            # Step boundaries already waiting run before the stop (not ones posted later).
+            self._release_upto = self._call_queue[-1].seq if self._call_queue else 0
             self._cond.notify_all()
 
     def stats(self) -> dict:
@@ -219,7 +266,8 @@ class RenderService(threading.Thread):
     def run(self):
         try:
             self.scene = Scene(self.simple, self.channel, self.shim, self._size)
-            self.commands = Commands(self.scene, self.registry, self.channel)
+            history = History(*self._history_options, self.channel)
+            self.commands = Commands(self.scene, self.registry, self.channel, history)
             self.ready.set_result(True)
         except BaseException as exc:
             self.ready.set_exception(exc)
@@ -310,9 +358,19 @@ class RenderService(threading.Thread):
                     self._render_wanted = "still"
                 elif changed and self._render_wanted is None:
                     self._render_wanted = "interactive"
-                if self._stop_requested:
+                # A step boundary waiting when the engine stops still runs: stopping releases
+                # a paused run instead of failing its next_timestep().
+                head = self._call_queue[0] if self._call_queue else None
+                releasing = (
+                    head is not None
+                    and head.kind in STEP_BOUNDARIES
+                    and head.seq <= self._release_upto
+                )
+                if self._stop_requested and not releasing:
                     return {"op": "stop"}, None
-                if self._call_queue:
+                if self._call_queue and self.run_control.lets_through(
+                    self._call_queue[0].kind, time.monotonic()
+                ):
                     call = self._call_queue.popleft()
                     return {"op": "call", "seq": call.seq, "kind": call.kind}, None
                 if self._ops:
@@ -409,8 +467,8 @@ class RenderService(threading.Thread):
                 encode_ms=round(encode_ms, 2),
                 still=command["still"],
                 quality=command["quality"],
-                timestep=self.commands.timestep,
-                time=self.commands.time,
+                timestep=self.commands.shown_step,
+                time=self.commands.shown_time,
             )
             self._last_frame = frame
         if self.on_frame is not None:

@@ -7,7 +7,9 @@ import secrets
 import sys
 import threading
 
+from .history import check_depth, check_memory_mb, nbytes, too_big
 from .registry import DatasetRegistry, check_name
+from .runcontrol import RunControl
 from .service import DEFAULTS
 
 
@@ -47,11 +49,21 @@ class EngineSession:
         if unknown:
             raise TypeError(f"unknown option(s) {sorted(unknown)}; known: {sorted(DEFAULTS)}")
         opts = {**DEFAULTS, **options}
+        check_depth(opts["history"])
+        check_memory_mb(opts["history_memory_mb"])
+        RunControl(opts["pause_timeout"])  # checks it
 
         simple = initialize()
         if self._comm is None:
             self._comm = MPI.COMM_WORLD.Dup()
         comm = self._comm
+        if opts["history"]:  # refuse now when the pieces registered already tell it is too big
+            local = sum(nbytes(p) for p in self.registry.snapshot().values())
+            refusal = too_big(
+                opts["history"], max(comm.allgather(local)), opts["history_memory_mb"]
+            )
+            if refusal:
+                raise ValueError(refusal)
         rank = comm.Get_rank()
         try:
             shim, self.native_error = load_shim(), None
@@ -144,6 +156,28 @@ class EngineSession:
         call = service.post_call("next_timestep", {"time": time}, self.registry.snapshot())
         return service.wait_call(call)
 
+    def checkpoint(self) -> dict:
+        """Collective: a step boundary without a swap (a pause holds it like next_timestep)."""
+        service = self._require()
+        call = service.post_call("checkpoint", {}, {})
+        return service.wait_call(call)
+
+    # -- pause / step / resume / history (decided on rank 0; elsewhere they do nothing) ----
+    def control_run(self, action: str) -> dict | None:
+        service = self._require()
+        return service.control_run(action) if service.rank == 0 else None
+
+    def run_state(self) -> dict | None:
+        service = self._require()
+        return service.run_state() if service.rank == 0 else None
+
+    def history_goto(self, step) -> dict | None:
+        service = self._require()
+        if service.rank != 0:
+            return None
+        service.submit({"op": "history_goto", "step": step}).result()
+        return service.run_state()
+
     # -- status ----------------------------------------------------------------------------
     def _status_future(self):
         """Rank 0: gather every rank's registry through the service (not collective for callers)."""
@@ -174,6 +208,8 @@ class EngineSession:
             "clients": self.server.clients if self.server else 0,
             "frames_pushed": self.server.frames_sent if self.server else 0,
             "native_render": self.native_error is None if service else None,
+            "run": service.run_state() if service and service.rank == 0 else None,
+            "history": {str(r["rank"]): r.get("history") for r in ranks} if ranks else None,
             **{
                 k: stats.get(k)
                 for k in ("frames", "last_render_ms", "last_encode_ms", "timestep", "time")
