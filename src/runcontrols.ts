@@ -6,9 +6,7 @@
 import { IDisposable } from '@lumino/disposable';
 
 import { SessionConnection } from './connection';
-
-/** The topic the engine publishes its run state on (wire.json `runTopic`). */
-export const RUN_TOPIC = 'pvw.run';
+import { RUN_TOPIC } from './wire';
 
 /**
  * The run state every run RPC answers and the run topic carries.

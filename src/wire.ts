@@ -14,6 +14,9 @@ import { Decoder, Encoder } from '@msgpack/msgpack';
 /** The topic the engine publishes frames on. */
 export const IMAGE_TOPIC = 'viewport.image.push.subscription';
 
+/** The topic the engine publishes the run's state on (paused, shown step, kept steps). */
+export const RUN_TOPIC = 'pvw.run';
+
 /** The view id the engine serves (it has one view per session). */
 export const VIEW_ID = '1';
 
