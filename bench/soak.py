@@ -37,6 +37,7 @@ from jupyterlab_pvw.wslink_client import WslinkClient, encode
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 PYTHON = sys.executable
+STALLED_RCVBUF = 64 * 1024  # bytes: a slow link's receive window
 
 
 def say(*args) -> None:
@@ -142,6 +143,13 @@ def running(procs) -> list[psutil.Process]:
     return out
 
 
+def small_buffer_socket(addr_info) -> socket.socket:
+    family, kind, proto, _, _ = addr_info
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, STALLED_RCVBUF)
+    return sock
+
+
 async def viewers_phase(server: Server, session_id: str, engine_url: str, secret: str,
                         count: int, seconds: float, stall: bool) -> dict:  # fmt: skip
     proxy = f"ws://127.0.0.1:{server.port}/pvw/sessions/{session_id}/ws"
@@ -156,7 +164,11 @@ async def viewers_phase(server: Server, session_id: str, engine_url: str, secret
         clients.append(client)
     # The stalled reader goes straight to the engine: through the proxy, the Jupyter server
     # would buffer for it and the engine would never see a slow client.
-    stalled = aiohttp.ClientSession()
+    # Its socket gets a small receive buffer: with Linux's default autotuning (up to
+    # tcp_rmem's 32 MB here) its backlog would reach the engine only after many minutes.
+    stalled = aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(socket_factory=small_buffer_socket)
+    )
     if stall:
         ws = await stalled.ws_connect(engine_url, max_msg_size=0)
         hello = {"wslink": "1.0", "id": "system:c0:1", "method": "wslink.hello", "args": [{"secret": secret}]}  # fmt: skip

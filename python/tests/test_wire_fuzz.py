@@ -226,7 +226,7 @@ class Hostile:
 
 async def storm(url: str, secret: str, rng: random.Random) -> Hostile:
     h = Hostile(url, secret)
-    # Calls before hello: refused, none executed.
+    # Every RPC before hello: refused.
     await h.open(hello=False)
     for method in sorted(exported_rpcs()):
         reply = await h.call(method)
