@@ -154,11 +154,16 @@ async def viewers_phase(server: Server, session_id: str, engine_url: str, secret
                         count: int, seconds: float, stall: bool) -> dict:  # fmt: skip
     proxy = f"ws://127.0.0.1:{server.port}/pvw/sessions/{session_id}/ws"
     headers = {"Authorization": f"token {server.token}"}
-    frames = [0] * count
+    frames, received = [0] * count, [0] * count
+
+    def on_frame(frame, i):
+        frames[i] += 1
+        received[i] += len(frame["image"])
+
     clients = []
     for i in range(count):
         client = WslinkClient(proxy, "", headers=headers)
-        client.subscribe(IMAGE_TOPIC, lambda _f, i=i: frames.__setitem__(i, frames[i] + 1))
+        client.subscribe(IMAGE_TOPIC, lambda frame, i=i: on_frame(frame, i))
         await client.connect()
         await client.call("viewport.image.push.observer.add", ["-1"])
         clients.append(client)
@@ -191,7 +196,7 @@ async def viewers_phase(server: Server, session_id: str, engine_url: str, secret
     for client in clients:
         await client.close()
     await stalled.close()
-    return {"frames": frames, "moves": moves, "status": status}
+    return {"frames": frames, "bytes": received, "moves": moves, "status": status}
 
 
 async def engine_answers(server: Server, session_id: str) -> bool:
@@ -258,6 +263,7 @@ def main(argv=None) -> int:
             f"{result['moves']} moves{'; one more subscriber reading nothing' if args.stalled else ''}), load {load()}")  # fmt: skip
         say("frames per viewer: " + " ".join(map(str, frames))
             + f"  ({min(frames) / args.seconds:.1f}-{max(frames) / args.seconds:.1f} fps)")  # fmt: skip
+        say(f"JPEG bytes per viewer: {max(result['bytes']) / 2**20:.1f} MB")
         say(f"frames the engine rendered since it started: {result['status'].get('frames')}")
 
         launched, times, failed = launcher_cycles(server, args.cycles)
