@@ -17,6 +17,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -284,6 +285,7 @@ def main(argv=None) -> int:
         except subprocess.TimeoutExpired:
             heat.kill()
         server.stop()
+        shutil.rmtree(runtime, ignore_errors=True)
     time.sleep(2)
     orphans = running(launched + heat_tree)
     say(f"orphans: {len(orphans)}" + "".join(f"\n  {p.pid} {' '.join(p.cmdline())[:100]}" for p in orphans))  # fmt: skip
