@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make demo` and `make test`. Both set up first.
-.PHONY: setup demo test lint format bench clean
+.PHONY: setup demo test lint format bench soak clean
 
 setup:
 	scripts/setup.sh
@@ -18,6 +18,10 @@ format: setup
 
 bench: setup
 	scripts/with-display.sh .venv/bin/python bench/run.py
+
+# Not part of `make test`: a few minutes of viewers and launcher cycles against a real server.
+soak: setup
+	scripts/with-display.sh .venv/bin/python bench/soak.py
 
 clean:
 	rm -rf .setup-stamps lib python/jupyterlab_pvw/labextension tsconfig.tsbuildinfo artifacts
