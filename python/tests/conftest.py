@@ -158,17 +158,33 @@ class Viewer:
                     pytest.fail(f"no new frame within {timeout} s ({len(self.frames)} received)")
                 self.new_frame.wait(left)
 
-    def settle(self, quiet: float = 0.5, timeout: float = 60) -> dict:
-        """The newest frame once no frame has arrived for ``quiet`` seconds."""
+    def settle(self, since: int | None = None, quiet: float = 0.5, timeout: float = 60) -> dict:
+        """The newest frame once no frame has arrived for ``quiet`` seconds.
+
+        ``since``: a frame count taken before an action; waits for at least one frame after
+        it first, so a slow render (a loaded machine) is not mistaken for a quiet engine.
+        """
         deadline = time.monotonic() + timeout
         with self.new_frame:
             while True:
                 count = len(self.frames)
                 self.new_frame.wait(quiet)
-                if len(self.frames) == count and count and self.frames[-1]["size"] == self.size:
+                fresh = since is None or len(self.frames) > since
+                if (
+                    len(self.frames) == count
+                    and count
+                    and fresh
+                    and self.frames[-1]["size"] == self.size
+                ):
                     return self.frames[-1]
                 if time.monotonic() > deadline:
                     pytest.fail(f"frames never settled ({len(self.frames)} received)")
+
+    def after(self, action) -> dict:
+        """Run ``action()`` and return the frame the engine settles on after it."""
+        since = len(self.frames)
+        action()
+        return self.settle(since)
 
     def drag(self, dx=0.3, steps=10, delay=0.02):
         event = {

@@ -44,32 +44,31 @@ def test_frames_show_both_ranks_pieces(viewer):
 
 
 def test_drag_changes_frame_and_reset_restores_it(viewer):
-    viewer.call("viewport.camera.reset", ["-1"])
-    before = viewer.settle()
-    viewer.drag(dx=0.25)
-    dragged = viewer.settle()
+    before = viewer.after(lambda: viewer.call("viewport.camera.reset", ["-1"]))
+    dragged = viewer.after(lambda: viewer.drag(dx=0.25))
     assert dragged["still"], "a drag must end with a full-quality still frame"
     a, b = jpeg_pixels(before["image"]), jpeg_pixels(dragged["image"])
     assert np.abs(a - b).mean() > 3, "a drag should change the picture"
-    viewer.call("viewport.camera.reset", ["-1"])
-    reset = viewer.settle()
+    reset = viewer.after(lambda: viewer.call("viewport.camera.reset", ["-1"]))
     assert np.abs(jpeg_pixels(reset["image"]) - a).mean() < 1.5, "reset should restore the view"
 
 
 def test_wheel_zooms(viewer):
     before = viewer.settle()
+    since = len(viewer.frames)
     viewer.call("viewport.mouse.zoom.wheel", [{"type": "MouseWheel", "spinY": -3}])
     viewer.call("viewport.mouse.zoom.wheel", [{"type": "EndMouseWheel", "spinY": 0}])
-    after = viewer.settle()
+    after = viewer.settle(since)
     assert np.abs(jpeg_pixels(after["image"]) - jpeg_pixels(before["image"])).mean() > 3
     viewer.call("viewport.camera.reset", ["-1"])
 
 
 def test_next_timestep_changes_frame(sim, viewer):
     before = viewer.settle()
+    since = len(viewer.frames)
     out = sim.command("next 5")
     assert json.loads(out[0].removeprefix("NEXT "))["timestep"] >= 1
-    after = viewer.settle()
+    after = viewer.settle(since)
     assert after["timestep"] > before["timestep"]
     assert np.abs(jpeg_pixels(after["image"]) - jpeg_pixels(before["image"])).mean() > 3
 
@@ -142,12 +141,11 @@ def test_pvw_rpcs(sim, viewer):
     assert viewer.call("pvw.quality", [90, 50, 60])["still"] == 90
     # The standard RPC sets the quality of what follows (as RemoteView uses it) ...
     viewer.call("viewport.image.push.quality", ["-1", 33])
-    viewer.call("viewport.image.push.invalidate.cache", ["-1"])
-    assert viewer.settle()["quality"] == 33
+    invalidate = lambda: viewer.call("viewport.image.push.invalidate.cache", ["-1"])  # noqa: E731
+    assert viewer.after(invalidate)["quality"] == 33
     # ... until a pvw.quality hands the choice back to the engine.
     viewer.call("pvw.quality", [90, 50, 60])
-    viewer.call("viewport.image.push.invalidate.cache", ["-1"])
-    assert viewer.settle()["quality"] == 90
+    assert viewer.after(invalidate)["quality"] == 90
 
 
 def test_bad_viewport_input_is_refused_and_engine_survives(viewer):

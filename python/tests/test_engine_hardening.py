@@ -56,8 +56,7 @@ def _drag(viewer, start, end, **buttons):
 
 
 def test_extreme_input_never_kills_the_service_or_the_camera(sim, viewer):
-    viewer.call("viewport.camera.reset", ["-1"])
-    home = jpeg_pixels(viewer.settle()["image"])
+    home = jpeg_pixels(viewer.after(lambda: viewer.call("viewport.camera.reset", ["-1"]))["image"])
     # A right-button zoom with a huge vertical move overflowed 1.1 ** (20 * dy) and killed
     # rank 0's render service, hanging rank 1 for good; a huge pan left the camera infinite.
     _drag(viewer, {"x": 0.5, "y": 0.0}, {"x": 0.5, "y": 1000.0}, buttonRight=1)
@@ -68,8 +67,8 @@ def test_extreme_input_never_kills_the_service_or_the_camera(sim, viewer):
     # The simulation still steps in lockstep (a dead service would hang this call).
     out = sim.command("next 0.0", timeout=60)
     assert out and out[0].startswith("NEXT"), out
-    viewer.call("viewport.camera.reset", ["-1"])
-    assert np.abs(jpeg_pixels(viewer.settle()["image"]) - home).mean() < 1.5
+    reset = viewer.after(lambda: viewer.call("viewport.camera.reset", ["-1"]))
+    assert np.abs(jpeg_pixels(reset["image"]) - home).mean() < 1.5
 
 
 def test_a_viewer_leaving_mid_drag_ends_its_drag(sim, viewer):
