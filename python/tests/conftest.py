@@ -158,33 +158,34 @@ class Viewer:
                     pytest.fail(f"no new frame within {timeout} s ({len(self.frames)} received)")
                 self.new_frame.wait(left)
 
-    def settle(self, since: int | None = None, quiet: float = 0.5, timeout: float = 60) -> dict:
-        """The newest frame once no frame has arrived for ``quiet`` seconds.
+    def settle(
+        self, since: int | None = None, want=None, quiet: float = 0.5, timeout: float = 60
+    ) -> dict:
+        """The newest frame (of this viewer's size) once no frame has arrived for ``quiet`` s.
 
-        ``since``: a frame count taken before an action; waits for at least one frame after
-        it first, so a slow render (a loaded machine) is not mistaken for a quiet engine.
+        ``since``: a frame count taken before an action; ``want``: what the frame answering
+        it looks like (default: any). Waits until a frame after ``since`` matches ``want``
+        first, so an earlier render still in flight, or a slow render on a loaded machine,
+        is not taken for the answer.
         """
+        want = want or (lambda frame: True)
+        since = since or 0
         deadline = time.monotonic() + timeout
         with self.new_frame:
             while True:
                 count = len(self.frames)
                 self.new_frame.wait(quiet)
-                fresh = since is None or len(self.frames) > since
-                if (
-                    len(self.frames) == count
-                    and count
-                    and fresh
-                    and self.frames[-1]["size"] == self.size
-                ):
-                    return self.frames[-1]
+                matching = [f for f in self.frames[since:] if f["size"] == self.size and want(f)]
+                if len(self.frames) == count and matching:
+                    return matching[-1]
                 if time.monotonic() > deadline:
                     pytest.fail(f"frames never settled ({len(self.frames)} received)")
 
-    def after(self, action) -> dict:
+    def after(self, action, want=None) -> dict:
         """Run ``action()`` and return the frame the engine settles on after it."""
         since = len(self.frames)
         action()
-        return self.settle(since)
+        return self.settle(since, want)
 
     def drag(self, dx=0.3, steps=10, delay=0.02):
         event = {

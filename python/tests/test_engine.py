@@ -44,12 +44,13 @@ def test_frames_show_both_ranks_pieces(viewer):
 
 
 def test_drag_changes_frame_and_reset_restores_it(viewer):
-    before = viewer.after(lambda: viewer.call("viewport.camera.reset", ["-1"]))
-    dragged = viewer.after(lambda: viewer.drag(dx=0.25))
-    assert dragged["still"], "a drag must end with a full-quality still frame"
+    still = lambda frame: frame["still"]  # noqa: E731
+    before = viewer.after(lambda: viewer.call("viewport.camera.reset", ["-1"]), still)
+    # A drag must end with a full-quality still frame (no still: settle fails).
+    dragged = viewer.after(lambda: viewer.drag(dx=0.25), still)
     a, b = jpeg_pixels(before["image"]), jpeg_pixels(dragged["image"])
     assert np.abs(a - b).mean() > 3, "a drag should change the picture"
-    reset = viewer.after(lambda: viewer.call("viewport.camera.reset", ["-1"]))
+    reset = viewer.after(lambda: viewer.call("viewport.camera.reset", ["-1"]), still)
     assert np.abs(jpeg_pixels(reset["image"]) - a).mean() < 1.5, "reset should restore the view"
 
 
@@ -58,7 +59,7 @@ def test_wheel_zooms(viewer):
     since = len(viewer.frames)
     viewer.call("viewport.mouse.zoom.wheel", [{"type": "MouseWheel", "spinY": -3}])
     viewer.call("viewport.mouse.zoom.wheel", [{"type": "EndMouseWheel", "spinY": 0}])
-    after = viewer.settle(since)
+    after = viewer.settle(since, lambda frame: frame["still"])
     assert np.abs(jpeg_pixels(after["image"]) - jpeg_pixels(before["image"])).mean() > 3
     viewer.call("viewport.camera.reset", ["-1"])
 
@@ -68,8 +69,7 @@ def test_next_timestep_changes_frame(sim, viewer):
     since = len(viewer.frames)
     out = sim.command("next 5")
     assert json.loads(out[0].removeprefix("NEXT "))["timestep"] >= 1
-    after = viewer.settle(since)
-    assert after["timestep"] > before["timestep"]
+    after = viewer.settle(since, lambda frame: frame["timestep"] > before["timestep"])
     assert np.abs(jpeg_pixels(after["image"]) - jpeg_pixels(before["image"])).mean() > 3
 
 
@@ -142,10 +142,10 @@ def test_pvw_rpcs(sim, viewer):
     # The standard RPC sets the quality of what follows (as RemoteView uses it) ...
     viewer.call("viewport.image.push.quality", ["-1", 33])
     invalidate = lambda: viewer.call("viewport.image.push.invalidate.cache", ["-1"])  # noqa: E731
-    assert viewer.after(invalidate)["quality"] == 33
+    viewer.after(invalidate, lambda frame: frame["quality"] == 33)  # none: settle fails
     # ... until a pvw.quality hands the choice back to the engine.
     viewer.call("pvw.quality", [90, 50, 60])
-    assert viewer.after(invalidate)["quality"] == 90
+    viewer.after(invalidate, lambda frame: frame["quality"] == 90)
 
 
 def test_bad_viewport_input_is_refused_and_engine_survives(viewer):

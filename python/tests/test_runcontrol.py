@@ -83,7 +83,7 @@ def test_pause_holds_every_rank_at_one_step_and_the_view_stays_interactive(run, 
     assert state["held"] and state["live_step"] == held[0] == state["step"]
     # The render service keeps serving: a drag still changes the picture.
     before = viewer.settle()
-    after = viewer.after(lambda: viewer.drag(dx=0.3))
+    after = viewer.after(lambda: viewer.drag(dx=0.3), lambda frame: frame["still"])
     assert np.abs(jpeg_pixels(after["image"]) - jpeg_pixels(before["image"])).mean() > 3
     assert counters(run) == held, "the drag must not let a step through"
     viewer.call("viewport.camera.reset", ["-1"])
