@@ -20,7 +20,7 @@ current() {
   return 0
 }
 
-# --- Debian packages (STACK.md says why each is needed) -----------------------------------
+# --- Debian packages (ParaView, MPI, a virtual display, a compiler for the render shim) ---
 apt_packages=(paraview python3-paraview paraview-dev openmpi-bin libopenmpi-dev python3-mpi4py
   xvfb xauth python3-venv mesa-utils libgl1-mesa-dri chromium g++)
 missing=()

@@ -1,5 +1,5 @@
 """For simulations started outside Jupyter: tell a Jupyter server that an engine is running,
-so notebooks and the side panel can attach to it (the reverse connection of the seeds).
+so notebooks and the side panel can attach to it (ParaViewWeb's reverse connection).
 
 Same machine: a private session file in the Jupyter runtime directory (the server trusts
 only files there). Another machine: an authenticated POST to ``<server>/pvw/sessions`` with a

@@ -55,7 +55,7 @@ def write_config(
             "sanitize": {"ranks": {"type": "regexp", "regexp": "^[12]$", "default": "1"},
                          "word": {"type": "inList", "list": ["world", "there", "-rf", "../x"]}},
             **(extra_conf or {})}  # fmt: skip
-    text = "{\n  // the seeds' format: comments are allowed\n" + textwrap.indent(json.dumps({
+    text = "{\n  // ParaView's launcher format: comments are allowed\n" + textwrap.indent(json.dumps({
         "configuration": conf,
         "sessionData": {"viewer": "pvw-${application}"},
         "resources": [{"host": host, "port_range": [ports[0], ports[-1]]}],

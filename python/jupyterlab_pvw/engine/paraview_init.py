@@ -1,6 +1,6 @@
 """ParaView, initialised once per process for symmetric batch mode inside an MPI rank.
 
-Two traps are handled here (see STACK.md):
+Two traps are handled here (both were found by running ParaView inside MPI ranks):
 * ParaView's MPI controller sits on COMM_WORLD itself, so a render while the simulation's
   main thread is in a COMM_WORLD collective deadlocks. ParaView gets a duplicate.
 * This ParaView build needs an X display; without one it aborts the whole process, so we

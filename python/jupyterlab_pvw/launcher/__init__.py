@@ -1,4 +1,4 @@
-"""The ParaViewWeb launcher (seeds/launcher-api.txt): a library, served by the Jupyter server
+"""The ParaViewWeb launcher (ParaView's RESTful launcher API): a library, served by the Jupyter server
 extension under /pvw/launcher, or on its own by ``python -m jupyterlab_pvw.launcher FILE``."""
 
 from .config import ConfigError, load, strip_comments

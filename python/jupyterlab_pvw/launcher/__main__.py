@@ -2,8 +2,8 @@
 
     python -m jupyterlab_pvw.launcher launcher.json
 
-POST/GET/DELETE ``/<endpoint>[/<id>]`` as in the seeds; ``/proxy?sessionId=<id>`` forwards a
-WebSocket to the session's [host, port] (the job Apache does in the seeds' multi-user setup),
+POST/GET/DELETE ``/<endpoint>[/<id>]`` as in ParaView's launcher API; ``/proxy?sessionId=<id>`` forwards a
+WebSocket to the session's [host, port] (the job Apache does in ParaViewWeb's multi-user setup),
 so one port serves a small site. Without Jupyter there is no user authentication here: bind
 it to loopback or put it behind one; clients authenticate to each session with its secret.
 
@@ -177,7 +177,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m jupyterlab_pvw.launcher", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     parser.add_argument(
-        "config", help="launcher configuration (JSON with comments, the seeds' format)"
+        "config", help="launcher configuration (JSON with comments, ParaView's launcher format)"
     )
     parser.add_argument("--host", help="override configuration.host")
     parser.add_argument("--port", type=int, help="override configuration.port")

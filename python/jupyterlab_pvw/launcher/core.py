@@ -1,5 +1,5 @@
 """The launcher: starts a configured application per request on a free [host, port] resource,
-waits for its ready line, and keeps the table of live sessions (seeds/launcher-api.txt).
+waits for its ready line, and keeps the table of live sessions (ParaView's launcher API).
 
 Transport-free (asyncio only): the Jupyter server extension and the standalone server
 (``python -m jupyterlab_pvw.launcher``) both serve it over HTTP.
