@@ -23,7 +23,9 @@ SESSION_ID = r"([A-Za-z0-9_-]+)"
 
 class PvwLauncher(Configurable):
     config_file = Unicode(
-        "", config=True, help="Launcher configuration (ParaView's launcher JSON format); empty: no launcher"
+        "",
+        config=True,
+        help="Launcher configuration (ParaView's launcher JSON format); empty: no launcher",
     )
 
 
