@@ -417,6 +417,38 @@ class RenderService(threading.Thread):
         self._after_scene_change()
         return result
 
+    # == Pipeline (engine/pipeline.py) ===== thin delegates, kept together for the split ==
+    on_pipeline = None  # rank 0: receives the new pipeline description after each change
+
+    def _call_pipeline(self, call: Call):
+        """A pipeline call from the simulation's main threads (engine.add_filter, ...)."""
+        args = {k: v for k, v in call.args["args"].items() if k != "fn"}
+        asked = self.channel.allgather(repr((call.args["action"], sorted(args.items()))))
+        if any(a != asked[0] for a in asked):
+            raise ValueError(
+                f"ranks made different pipeline calls: {asked}; every rank must pass the same"
+            )
+        return self._pipeline(call.args["action"], call.args["args"], call.pieces)
+
+    def _op_pipeline(self, command):
+        """A pipeline request from a web client: every rank uses its registered pieces."""
+        return self._pipeline(command["action"], command.get("args") or {}, self.registry.snapshot())
+
+    def _pipeline(self, action: str, args: dict, pieces: dict):
+        result, changed = self.scene.pipeline_request(action, args, pieces)
+        if changed:
+            description = self.scene.pipeline.describe()  # collective
+            if self.rank == 0:
+                with self._cond:
+                    self.camera = self.camera or self.scene.camera()
+                    if self.observers > 0:
+                        self._render_wanted = "still"
+                if self.on_pipeline is not None:
+                    self.on_pipeline(description)
+        return result
+
+    # == end of the pipeline block ===========================================================
+
     def _render(self, command: dict):
         self._last_render_start = time.monotonic()
         camera = Camera.from_dict(command["camera"])
@@ -441,6 +473,8 @@ class RenderService(threading.Thread):
             "quality": command["quality"],
             "timestep": self.stats["timestep"],
             "time": self.stats["time"],
+            "coloring": self.scene.pipeline.frame_coloring(),
+            "pipelineMs": round(self.scene.pipeline.last_update_ms, 2),
         }
         self.stats["last_frame"] = frame
         if self.on_frame is not None:

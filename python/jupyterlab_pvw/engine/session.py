@@ -86,6 +86,7 @@ class EngineSession:
         port = detail
         if rank == 0:
             self.service.on_frame = self.server.publish_frame
+            self.service.on_pipeline = self.server.publish_pipeline
         self.service.start()
         self.service.ready.result()  # the scene exists on this rank
         self.info = {
@@ -140,6 +141,14 @@ class EngineSession:
             time = float(time)
         service = self._require()
         call = service.post_call("next_timestep", {"time": time}, self.registry.snapshot())
+        return service.wait_call(call)
+
+    def pipeline(self, action: str, **args):
+        """Collective: one pipeline action (engine/pipeline.py) on every rank's service."""
+        service = self._require()
+        call = service.post_call(
+            "pipeline", {"action": action, "args": args}, self.registry.snapshot()
+        )
         return service.wait_call(call)
 
     # -- status ----------------------------------------------------------------------------
