@@ -30,34 +30,20 @@ def field(shift: float = 0.0):
 
 
 def ugrid():
-    """An unstructured block of hexahedra per rank (stacked along y), cell array 'owner'."""
-    rank = MPI.COMM_WORLD.Get_rank()
-    n = 4
-    pts = np.array(
-        [(i, j + rank * n, k) for k in range(n + 1) for j in range(n + 1) for i in range(n + 1)],
-        dtype=np.float64,
-    )
+    """An unstructured grid per rank (the field's voxels), with cell array 'owner' = rank."""
+    from vtkmodules.util import numpy_support
+    from vtkmodules.vtkFiltersCore import vtkAppendFilter
 
-    def pid(i, j, k):
-        return i + (n + 1) * (j + (n + 1) * k)
-
-    conn = []
-    for k in range(n):
-        for j in range(n):
-            for i in range(n):
-                conn += [
-                    pid(i, j, k), pid(i + 1, j, k), pid(i + 1, j + 1, k), pid(i, j + 1, k),
-                    pid(i, j, k + 1), pid(i + 1, j, k + 1), pid(i + 1, j + 1, k + 1),
-                    pid(i, j + 1, k + 1),
-                ]
-    cells = n**3
-    return engine.unstructured(
-        pts,
-        np.array(conn, dtype=np.int64),
-        np.arange(0, 8 * cells + 1, 8, dtype=np.int64),
-        np.full(cells, 12, dtype=np.uint8),
-        cell_data={"owner": np.full(cells, float(rank))},
+    append = vtkAppendFilter()
+    append.AddInputData(field())
+    append.Update()
+    grid = append.GetOutput()
+    owner = numpy_support.numpy_to_vtk(
+        np.full(grid.GetNumberOfCells(), float(MPI.COMM_WORLD.Get_rank())), deep=True
     )
+    owner.SetName("owner")
+    grid.GetCellData().AddArray(owner)
+    return grid
 
 
 def sphere():

@@ -1068,11 +1068,13 @@ class Pipeline:
             parent = by_id.get(_gid(inp)) if inp is not None else None
             item = Item(name, proxy.GetXMLLabel(), parent, proxy, custom=True)
             for rep in self.view.Representations:
+                if "Input" not in rep.ListProperties():  # scalar bars, annotations
+                    continue
                 if rep.Input is not None and _gid(rep.Input) == _gid(proxy):
                     item.display = rep
                     item.visible = bool(rep.Visibility)
             if item.display is not None:
-                rep_kind = self._first(item.display.Representation)
+                rep_kind = self._first(str(item.display.GetPropertyValue("Representation")))
                 item.display.Representation = item.representation = rep_kind
             self.items[name] = item
             by_id[_gid(proxy)] = name
