@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import MagicArgumentParser
 from IPython.display import display
 from traitlets import TraitError
@@ -99,11 +100,180 @@ def build_parser() -> MagicArgumentParser:
     activate.add_argument("name", metavar="NAME")
     nxt = commands.add_parser("next", help="swap in every engine's latest pieces (next timestep)")
     nxt.add_argument("time", nargs="?", type=_number, default=None, metavar="TIME")
+    add_pipeline_commands(commands)
     return parser
 
 
+# == Pipeline commands (engine/pipeline.py) ==== self-contained parsers and handlers =========
+def _value(text: str):
+    """A property value from the command line: JSON, a comma list, or plain text."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    if "," in text:
+        return [_value(part) for part in text.split(",")]
+    return text
+
+
+def _assignments(items) -> dict:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"properties are NAME=VALUE (e.g. SliceType.Normal=0,0,1), got {item!r}")
+        out[key] = _value(value)
+    return out
+
+
+def add_pipeline_commands(commands) -> None:
+    """The %pvw subcommands of the live pipeline."""
+    flt = commands.add_parser(
+        "filter",
+        help="add a ParaView filter: %%pvw filter Slice T --name cut SliceType.Normal=0,0,1",
+    )
+    flt.add_argument("kind", metavar="KIND", help="ParaView's name: Slice, Clip, Contour, ...")
+    flt.add_argument("input", metavar="INPUT", help="a dataset or another filter")
+    flt.add_argument("--name", default=None, help="the new item's name (default KIND1, ...)")
+    flt.add_argument(
+        "props", nargs=argparse.REMAINDER, metavar="PROP=VALUE", help="ParaView properties"
+    )
+    st = commands.add_parser("set", help="change a filter's properties: %%pvw set cut Isosurfaces=0.5")
+    st.add_argument("name", metavar="NAME")
+    st.add_argument("props", nargs="+", metavar="PROP=VALUE")
+    color = commands.add_parser(
+        "color", help="colour an item: %%pvw color cut T --preset Viridis (matplotlib)"
+    )
+    color.add_argument("name", metavar="NAME")
+    color.add_argument("array", nargs="?", default=None, metavar="ARRAY")
+    color.add_argument("--cells", action="store_true", help="a cell array (default: point)")
+    color.add_argument("--preset", nargs="+", default=None, help="a ParaView colour map preset")
+    color.add_argument("--range", nargs=2, type=_number, default=None, metavar=("MIN", "MAX"))
+    color.add_argument("--mode", choices=["grow", "step", "fixed"], default=None)
+    color.add_argument("--log", action="store_true", default=None, help="log scale")
+    color.add_argument("--linear", dest="log", action="store_false", help="linear scale")
+    color.add_argument("--component", default=None, help="Magnitude, X, Y, Z or an index")
+    color.add_argument("--solid", nargs=3, type=_number, default=None, metavar=("R", "G", "B"))
+    for verb, text in (("show", "show an item"), ("hide", "hide an item")):
+        commands.add_parser(verb, help=text).add_argument("name", metavar="NAME")
+    rm = commands.add_parser("remove", help="delete a filter")
+    rm.add_argument("name", metavar="NAME")
+    rm.add_argument("-r", "--recursive", action="store_true", help="and the filters fed by it")
+    legend = commands.add_parser("legend", help="show or hide an item's colour legend")
+    legend.add_argument("name", metavar="NAME")
+    legend.add_argument("state", choices=["on", "off"], nargs="?", default="on")
+    pipe = commands.add_parser(
+        "pipeline", help="list the pipeline; save/load it as JSON; code: as a pvbatch script"
+    )
+    pipe.add_argument("action", nargs="?", choices=["list", "save", "load", "code"], default="list")
+    pipe.add_argument("file", nargs="?", default=None, metavar="FILE")
+    pipe.add_argument("--replace", action="store_true", help="load: replace existing filters")
+
+
+class PipelineMagics:
+    """Handlers of the pipeline subcommands (mixed into PvwMagics)."""
+
+    def _filter(self, args):
+        props, name = list(args.props), args.name
+        if "--name" in props:  # after the properties too
+            at = props.index("--name")
+            if at + 1 >= len(props):
+                raise UsageError("--name needs a value")
+            name = props[at + 1]
+            del props[at : at + 2]
+        name = session.pipeline(
+            "add",
+            kind=args.kind,
+            input=args.input,
+            name=name,
+            properties=_assignments(props),
+        )["name"]
+        print(f"pvw: added {name}")
+
+    def _set(self, args):
+        session.pipeline("set", name=args.name, properties=_assignments(args.props))
+
+    def _color(self, args):
+        component = args.component
+        if component is not None and component.lstrip("-").isdigit():
+            component = int(component)
+        result = session.pipeline(
+            "color_by",
+            name=args.name,
+            array=args.array,
+            association="CELLS" if args.cells else None,
+            preset=" ".join(args.preset) if args.preset else None,
+            range=args.range,
+            log=args.log,
+            mode=args.mode,
+            component=component,
+            solid=args.solid,
+        )
+        if result:
+            lo, hi = result["range"]
+            print(f"pvw: {args.name} coloured by {result['array']} [{lo:g}, {hi:g}]")
+
+    def _show(self, args):
+        session.pipeline("show", name=args.name)
+
+    def _hide(self, args):
+        session.pipeline("hide", name=args.name)
+
+    def _remove(self, args):
+        gone = session.pipeline("remove", name=args.name, recursive=args.recursive)
+        print(f"pvw: removed {', '.join(gone)}")
+
+    def _legend(self, args):
+        session.pipeline("scalar_bar", name=args.name, visible=args.state == "on")
+
+    def _pipeline(self, args):
+        if args.action in ("save", "load") and not args.file:
+            raise UsageError(f"%pvw pipeline {args.action} needs a FILE")
+        if args.action == "save":
+            items = session.pipeline("list")
+            with open(args.file, "w") as f:
+                json.dump(items, f, indent=1)
+            print(f"pvw: saved {len(items)} items to {args.file}")
+        elif args.action == "load":
+            try:
+                with open(args.file) as f:
+                    description = json.load(f)
+            except (OSError, ValueError) as exc:
+                raise UsageError(f"cannot read a pipeline from {args.file}: {exc}") from None
+            result = session.pipeline("load", description=description, replace=args.replace)
+            print(f"pvw: loaded {', '.join(result['loaded'])}")
+        elif args.action == "code":
+            print(session.pipeline("code"))
+        else:
+            for item in session.pipeline("list"):
+                c = item["coloring"]
+                colour = (
+                    f"{c['array']} [{c['range'][0]:g}, {c['range'][1]:g}]"
+                    if c and c.get("range")
+                    else "solid"
+                )
+                eye = "shown" if item["visible"] else "hidden"
+                feeds = f" <- {item['input']}" if item["input"] else ""
+                print(f"{item['name']:<16} {item['kind']:<14}{feeds:<14} {eye:<7} {colour}")
+
+    @cell_magic("pvw")
+    def pvw_cell(self, line: str, cell: str):
+        """``%%pvw pipeline``: run the cell's paraview.simple code on every engine, against
+        the live sources (``sources["T"]``, ``Show``, ``Slice``, ... are in scope)."""
+        if line.split() != ["pipeline"]:
+            raise UsageError("the cell magic is %%pvw pipeline (the cell: paraview.simple code)")
+        try:
+            result = session.pipeline("run_code", code=cell)
+        except (EngineError, ValueError, TypeError) as exc:
+            raise UsageError(str(exc)) from None
+        return result
+
+
+# == end of the pipeline commands ==========================================================
+
+
 @magics_class
-class PvwMagics(Magics):
+class PvwMagics(PipelineMagics, Magics):
     parser = build_parser()
 
     @line_magic

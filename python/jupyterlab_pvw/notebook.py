@@ -196,5 +196,17 @@ class NotebookSession:
             raise TypeError(f"time must be a number, got {time!r}")
         return self._require().run(engine_next, time)[0]
 
+    # -- the pipeline (engine/pipeline.py), on every engine at once -------------------------
+    def pipeline(self, action: str, **args):
+        """One pipeline action on every engine (collective there); rank 0's result."""
+        return self._require().run(_engine_pipeline, action, args)[0]
+
+
+def _engine_pipeline(action: str, args: dict):
+    """Runs on each engine: the engine's collective pipeline call."""
+    from jupyterlab_pvw.engine import _session
+
+    return _session.pipeline(action, **args)
+
 
 session = NotebookSession()
