@@ -56,6 +56,14 @@ export interface IQuality {
 }
 
 /**
+ * A message published on a topic other than the frames'.
+ */
+export interface ITopicMessage {
+  readonly topic: string;
+  readonly data: unknown;
+}
+
+/**
  * How to build a session connection.
  */
 export interface ISessionConnectionOptions {
@@ -129,6 +137,22 @@ export class SessionConnection implements IDisposable {
   /** Emitted for every frame received, before decoding. */
   get frameReceived(): ISignal<this, IFrame> {
     return this._frameReceived;
+  }
+
+  /** Emitted for each message on a topic asked for with `watchTopic` (e.g. the pipeline's). */
+  get topicMessage(): ISignal<this, ITopicMessage> {
+    return this._topicMessage;
+  }
+
+  /**
+   * Receive the messages of a published topic through `topicMessage`, now and after every
+   * reconnect.
+   */
+  watchTopic(topic: string): void {
+    if (!this._topics.has(topic)) {
+      this._topics.add(topic);
+      this._transport?.subscribe(topic, data => this._topicMessage.emit({ topic, data }));
+    }
   }
 
   /** The newest frame received. */
@@ -265,6 +289,9 @@ export class SessionConnection implements IDisposable {
     const transport = this._options.createTransport();
     this._transport = transport;
     transport.subscribe(IMAGE_TOPIC, data => this._onFrame(data));
+    for (const topic of this._topics) {
+      transport.subscribe(topic, data => this._topicMessage.emit({ topic, data }));
+    }
     await transport.connect();
     if (transport !== this._transport || this._disposed) {
       transport.dispose();
@@ -344,6 +371,8 @@ export class SessionConnection implements IDisposable {
   private _status: IConnectionStatus = { state: 'connecting', message: '', wasLive: false };
   private _statusChanged = new Signal<this, IConnectionStatus>(this);
   private _frameReceived = new Signal<this, IFrame>(this);
+  private _topicMessage = new Signal<this, ITopicMessage>(this);
+  private _topics = new Set<string>();
   private _transport: WslinkTransport | null = null;
   private _decoder: FrameDecoder<ImageBitmap>;
   private _sender: CoalescingSender<Interaction>;
