@@ -96,6 +96,12 @@ export class PipelineView extends Widget {
   /** Ask the engine for the pipeline again. */
   async refresh(): Promise<void> {
     await this._do(async () => {
+      const datasets = await this._connection.call<{ ranks: Record<string, string[]> }>(
+        'pvw.datasets'
+      );
+      // A filter's input: any item, or a dataset registered on every rank.
+      const perRank = Object.values(datasets.ranks);
+      this._datasets = (perRank[0] ?? []).filter(n => perRank.every(r => r.includes(n)));
       this._setItems(await this._connection.call<IPipelineItem[]>('pvw.pipeline.list'));
       if (this._presets.length === 0) {
         this._presets = await this._connection.call<string[]>('pvw.presets');
@@ -197,7 +203,9 @@ export class PipelineView extends Widget {
       this._addKind
     );
     kind.addEventListener('change', () => (this._addKind = kind.value));
-    const inputs = this._items.map(i => [i.name, i.name] as [string, string]);
+    const names = this._items.map(i => i.name);
+    names.push(...this._datasets.filter(n => !names.includes(n)));
+    const inputs = names.map(n => [n, n] as [string, string]);
     const input = select('Filter input', inputs, this._selected ?? inputs[0]?.[0] ?? '');
     const add = button('Add filter', 'Add this filter to the pipeline', () =>
       this._do(async () => {
@@ -325,6 +333,7 @@ export class PipelineView extends Widget {
   private _selected: string | null = null;
   private _properties: IPropertyInfo[] = [];
   private _presets: string[] = [];
+  private _datasets: string[] = [];
   private _addKind = FILTER_KINDS[0];
 }
 

@@ -259,6 +259,7 @@ def test_rpcs_and_the_topic(run, viewer):
         props = {p["name"]: p for p in viewer.call("pvw.pipeline.properties", ["webcut"])}
         assert props["SliceType"]["type"] == "proxy" and "Plane" in props["SliceType"]["choices"]
         assert props["SliceType.Normal"]["length"] == 3
+        assert props["SliceType.Normal"]["value"] == [1.0, 0.0, 0.0]
         viewer.call("pvw.pipeline.set", ["webcut", {"SliceType.Normal": [0, 1, 0]}])
         viewer.call("pvw.pipeline.color_by", ["webcut", {"array": "velocity", "component": "X"}])
         with pytest.raises(WslinkError, match="no property 'Nope'"):

@@ -202,10 +202,10 @@ def _is_number(value) -> bool:
 
 def _plain(value):
     """A property value as JSON-friendly Python (lists, numbers, strings, proxy names)."""
-    if hasattr(value, "GetXMLLabel"):
+    if hasattr(value, "SMProperty") or isinstance(value, (list, tuple)):  # before SMProxy:
+        return [_plain(v) for v in value]  # a property wrapper forwards to its vtkSMProperty
+    if hasattr(value, "SMProxy"):
         return value.GetXMLLabel()
-    if hasattr(value, "SMProperty") or isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
     if isinstance(value, (np.integer, np.floating)):
         return value.item()
     return value
@@ -528,7 +528,7 @@ class Pipeline:
     def _get(self, proxy, key: str):
         owner, name, _ = self._property(proxy, key)
         value = owner.GetPropertyValue(name)
-        if hasattr(value, "GetXMLLabel"):
+        if hasattr(value, "SMProxy") and not hasattr(value, "SMProperty"):
             return value  # a selected sub-proxy: restoring the proxy restores its settings
         return _plain(value)
 
@@ -924,7 +924,8 @@ class Pipeline:
         out = []
         for name in proxy.ListProperties():
             sm = proxy.GetProperty(name).SMProperty
-            if name == "Input" or sm.GetPanelVisibility() == "never" or sm.GetInformationOnly():
+            hidden = sm.GetPanelVisibility() == "never" or sm.GetInformationOnly()
+            if name == "Input" or hidden or "HyperTreeGrid" in name:
                 continue
             cls = sm.GetClassName()
             entry = {
