@@ -743,6 +743,8 @@ class Pipeline:
         first = not old
         if item.display is None:
             self._show(item)
+        elif old.get("array") not in (None, array):
+            item.display.SetScalarBarVisibility(self.view, False)  # the old array's legend
         self.simple.ColorBy(item.display, (where, array), True)
         item.coloring, item.solid = coloring, None
         if first:
