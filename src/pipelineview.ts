@@ -225,10 +225,9 @@ export class PipelineView extends Widget {
     this._properties = [];
     if (item && !item.source) {
       try {
-        this._properties = await this._connection.call<IPropertyInfo[]>(
-          'pvw.pipeline.properties',
-          [item.name]
-        );
+        this._properties = await this._connection.call<IPropertyInfo[]>('pvw.pipeline.properties', [
+          item.name
+        ]);
       } catch (reason) {
         this._message.textContent = reason instanceof Error ? reason.message : String(reason);
       }
@@ -283,7 +282,10 @@ export class PipelineView extends Widget {
     const c = item.coloring;
     const arrays: [string, string][] = [['', 'Solid colour']];
     for (const a of item.arrays) {
-      arrays.push([`${a.association}:${a.name}`, `${a.name} (${a.association === 'CELLS' ? 'cells' : 'points'})`]);
+      arrays.push([
+        `${a.association}:${a.name}`,
+        `${a.name} (${a.association === 'CELLS' ? 'cells' : 'points'})`
+      ]);
     }
     const current = c ? `${c.association}:${c.array}` : '';
     const array = select('Colour by', arrays, current);
@@ -303,7 +305,10 @@ export class PipelineView extends Widget {
       c?.preset ?? ''
     );
     presets.disabled = !c;
-    presets.addEventListener('change', () => presets.value && void color({ preset: presets.value }));
+    presets.addEventListener(
+      'change',
+      () => presets.value && void color({ preset: presets.value })
+    );
     const rescale = button('Rescale', 'Fit the colour range to the data now', () =>
       color({ mode: 'grow' })
     );
@@ -312,14 +317,15 @@ export class PipelineView extends Widget {
     const legend = checkbox(
       'Legend',
       item.scalar_bar,
-      on =>
-        void this._do(() => this._connection.call('pvw.pipeline.scalar_bar', [item.name, on]))
+      on => void this._do(() => this._connection.call('pvw.pipeline.scalar_bar', [item.name, on]))
     );
     (log.querySelector('input') as HTMLInputElement).disabled = !c;
     (legend.querySelector('input') as HTMLInputElement).disabled = !c;
     const range = document.createElement('span');
     range.className = 'jp-pvw-Pipeline-range';
-    range.textContent = c?.range ? `[${c.range[0].toPrecision(4)}, ${c.range[1].toPrecision(4)}]` : '';
+    range.textContent = c?.range
+      ? `[${c.range[0].toPrecision(4)}, ${c.range[1].toPrecision(4)}]`
+      : '';
     box.append(array, presets, rescale, log, legend, range);
     return box;
   }
@@ -363,7 +369,11 @@ export function propertyField(prop: IPropertyInfo): { node: HTMLElement; read: (
   if (prop.type === 'array') {
     const value = Array.isArray(prop.value) ? prop.value : [];
     const choices = (prop.arrays ?? []).map(
-      a => [`${a.association}:${a.name}`, `${a.name} (${a.association === 'CELLS' ? 'cells' : 'points'})`] as [string, string]
+      a =>
+        [
+          `${a.association}:${a.name}`,
+          `${a.name} (${a.association === 'CELLS' ? 'cells' : 'points'})`
+        ] as [string, string]
     );
     const input = select(prop.name, choices, `${value[0]}:${value[1]}`);
     node.append(input);

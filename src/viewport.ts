@@ -578,7 +578,8 @@ function describeColoring(coloring: IFrameColoring[]): string {
     return '';
   }
   const c = coloring[0];
-  const range = c.range.length === 2 ? ` [${formatNumber(c.range[0])}, ${formatNumber(c.range[1])}]` : '';
+  const range =
+    c.range.length === 2 ? ` [${formatNumber(c.range[0])}, ${formatNumber(c.range[1])}]` : '';
   const more = coloring.length > 1 ? ` +${coloring.length - 1}` : '';
   return `${c.item}: ${c.array}${range}${more}`;
 }

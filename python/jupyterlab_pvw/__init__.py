@@ -78,9 +78,7 @@ def add_filter(kind: str, input: str, name: str | None = None, **properties) -> 
     """Add ParaView filter ``kind`` on ``input``; properties by ParaView's names."""
     from .notebook import session
 
-    return session.pipeline("add", kind=kind, input=input, name=name, properties=properties)[
-        "name"
-    ]
+    return session.pipeline("add", kind=kind, input=input, name=name, properties=properties)["name"]
 
 
 def set_properties(name: str, **properties) -> None:

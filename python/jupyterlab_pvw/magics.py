@@ -121,7 +121,9 @@ def _assignments(items) -> dict:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise UsageError(f"properties are NAME=VALUE (e.g. SliceType.Normal=0,0,1), got {item!r}")
+            raise UsageError(
+                f"properties are NAME=VALUE (e.g. SliceType.Normal=0,0,1), got {item!r}"
+            )
         out[key] = _value(value)
     return out
 
@@ -138,7 +140,9 @@ def add_pipeline_commands(commands) -> None:
     flt.add_argument(
         "props", nargs=argparse.REMAINDER, metavar="PROP=VALUE", help="ParaView properties"
     )
-    st = commands.add_parser("set", help="change a filter's properties: %%pvw set cut Isosurfaces=0.5")
+    st = commands.add_parser(
+        "set", help="change a filter's properties: %%pvw set cut Isosurfaces=0.5"
+    )
     st.add_argument("name", metavar="NAME")
     st.add_argument("props", nargs="+", metavar="PROP=VALUE")
     color = commands.add_parser(

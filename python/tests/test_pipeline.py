@@ -96,11 +96,16 @@ def test_slice_composites_both_ranks_and_follows_its_origin(run, viewer):
 
 
 def test_contour_follows_its_value_and_the_timestep(run, viewer):
-    call(run, "engine.add_filter('Contour', 'field', 'iso', ContourBy=['POINTS', 'T'], Isosurfaces=[4])")
+    call(
+        run,
+        "engine.add_filter('Contour', 'field', 'iso', ContourBy=['POINTS', 'T'], Isosurfaces=[4])",
+    )
     small = data_mask(pixels(viewer)).sum()
     call(run, "engine.set_properties('iso', Isosurfaces=[9])")
     large = data_mask(pixels(viewer)).sum()
-    assert large > small * 1.5, f"a larger contour value must grow the silhouette ({small} -> {large})"
+    assert large > small * 1.5, (
+        f"a larger contour value must grow the silhouette ({small} -> {large})"
+    )
     # A new step shifts T by 3: the same contour value is now a smaller sphere.
     call(
         run,
@@ -116,7 +121,10 @@ def test_contour_follows_its_value_and_the_timestep(run, viewer):
 
 
 def test_threshold_removes_cells(run, viewer):
-    call(run, "engine.add_filter('Threshold', 'grid', 'hot', Scalars=['POINTS', 'value'], LowerThreshold=0.5, UpperThreshold=10)")
+    call(
+        run,
+        "engine.add_filter('Threshold', 'grid', 'hot', Scalars=['POINTS', 'value'], LowerThreshold=0.5, UpperThreshold=10)",
+    )
     call(run, "engine.hide('cut')")
     px = pixels(viewer)
     h, w, _ = px.shape
@@ -199,7 +207,9 @@ def test_bad_input_is_refused_everywhere_and_loses_nothing(run):
         assert call(run, "engine.pipeline()") == before, f"{expr} changed the pipeline"
         return errs[0]
 
-    refused("engine.add_filter('Slise', 'field')", "unknown filter kind 'Slise'", "Slice", "Contour")
+    refused(
+        "engine.add_filter('Slise', 'field')", "unknown filter kind 'Slise'", "Slice", "Contour"
+    )
     refused("engine.add_filter('Slice', 'nosuch')", "no pipeline item or dataset named 'nosuch'")
     refused("engine.add_filter('Slice', 'field', Colour=1)", "no property 'Colour'", "SliceType")
     refused("engine.set_properties('iso2', Isosurfaces=['high'])", "Isosurfaces takes numbers")
@@ -210,7 +220,11 @@ def test_bad_input_is_refused_everywhere_and_loses_nothing(run):
     )
     refused("engine.set_properties('calc', Function='T*(2')", "Calculator 'calc' failed")
     refused("engine.remove('calc')", "['iso2'] take 'calc' as input", "recursive=True")
-    refused("engine.color_by('iso2', preset='Nope')", "unknown colour-map preset 'Nope'", "Viridis (matplotlib)")
+    refused(
+        "engine.color_by('iso2', preset='Nope')",
+        "unknown colour-map preset 'Nope'",
+        "Viridis (matplotlib)",
+    )
     refused("engine.color_by('iso2', 'nosuch')", "no point or cell array named 'nosuch'")
     # An array on rank 1 only: rank 0 says so, and both ranks raise that.
     call(run, "engine.register('odd', __import__('pipeline_data').only_on_rank(1))")
@@ -224,18 +238,22 @@ def test_bad_input_is_refused_everywhere_and_loses_nothing(run):
     assert "rank 1" not in msg
     # A filter that fails on one rank only (the formula names rank 1's array): same error
     # on both, and the filter is gone from both.
-    msg = refused(
-        "engine.add_filter('Calculator', 'odd', Function='extra*2')", "rank 0:", "extra"
-    )
+    msg = refused("engine.add_filter('Calculator', 'odd', Function='extra*2')", "rank 0:", "extra")
     # The same call through another rank's eyes: recursive removal works and is listed.
     assert call(run, "engine.remove('calc', recursive=True)") == ["calc", "iso2"]
 
 
 def test_run_pipeline_code_and_save_load(run):
-    call(run, "engine.run_pipeline_code(\"ball = Sphere(registrationName='ball2', Radius=3)\\nShow(ball)\")")
+    call(
+        run,
+        "engine.run_pipeline_code(\"ball = Sphere(registrationName='ball2', Radius=3)\\nShow(ball)\")",
+    )
     assert "ball2" in names(run)
     before = names(run)
-    errs = errors(run, "engine.run_pipeline_code(\"Cone(registrationName='cone')\\nraise ValueError('boom')\")")
+    errs = errors(
+        run,
+        "engine.run_pipeline_code(\"Cone(registrationName='cone')\\nraise ValueError('boom')\")",
+    )
     assert errs[0] == errs[1] and "boom" in errs[0]
     assert names(run) == before, "a failing run_pipeline leaves no proxies behind"
     saved = [i for i in call(run, "engine.pipeline()") if not i["custom"]]

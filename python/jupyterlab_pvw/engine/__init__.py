@@ -121,9 +121,9 @@ def add_filter(kind: str, input: str, name: str | None = None, **properties) -> 
     ``add_filter("Contour", "T", ContourBy=["POINTS", "T"], Isosurfaces=[0.5])``.
     Each rank filters its own piece; it re-executes on the new pieces after next_timestep().
     """
-    return _session.pipeline(
-        "add", kind=kind, input=input, name=name, properties=properties
-    )["name"]
+    return _session.pipeline("add", kind=kind, input=input, name=name, properties=properties)[
+        "name"
+    ]
 
 
 def set_properties(name: str, **properties) -> None:

@@ -271,9 +271,7 @@ class Pipeline:
 
     def item(self, name) -> Item:
         if not isinstance(name, str) or name not in self.items:
-            raise KeyError(
-                f"no pipeline item named {name!r}; items: {list(self.items) or 'none'}"
-            )
+            raise KeyError(f"no pipeline item named {name!r}; items: {list(self.items) or 'none'}")
         return self.items[name]
 
     def _filter(self, name) -> Item:
@@ -384,7 +382,9 @@ class Pipeline:
         for ds in _datasets(data):
             if ds.GetNumberOfPoints():
                 b = ds.GetBounds()
-                bounds = [min(bounds[i], b[i]) if i % 2 == 0 else max(bounds[i], b[i]) for i in range(6)]
+                bounds = [
+                    min(bounds[i], b[i]) if i % 2 == 0 else max(bounds[i], b[i]) for i in range(6)
+                ]
         gathered = self.channel.allgather(bounds)
         bounds = [
             min(g[i] for g in gathered) if i % 2 == 0 else max(g[i] for g in gathered)
@@ -393,13 +393,28 @@ class Pipeline:
         center = [(bounds[2 * i] + bounds[2 * i + 1]) / 2 for i in range(3)]
         if not all(np.isfinite(center)):
             center = [0.0, 0.0, 0.0]
-        diagonal = float(np.linalg.norm([bounds[1] - bounds[0], bounds[3] - bounds[2], bounds[5] - bounds[4]])) if np.all(np.isfinite(bounds)) else 1.0
+        diagonal = (
+            float(
+                np.linalg.norm(
+                    [bounds[1] - bounds[0], bounds[3] - bounds[2], bounds[5] - bounds[4]]
+                )
+            )
+            if np.all(np.isfinite(bounds))
+            else 1.0
+        )
         array = self._first(default_array(data))
         point_array = self._first(
             next(iter(array_names(data)["POINTS"]), None) if data is not None else None
         )
         vectors = self._first(
-            next((n for n, c in array_names(data)["POINTS"].items() if c == 3 and n not in _NOT_SCALARS), None)
+            next(
+                (
+                    n
+                    for n, c in array_names(data)["POINTS"].items()
+                    if c == 3 and n not in _NOT_SCALARS
+                ),
+                None,
+            )
         )
         count = sum(self.channel.allgather(sum(d.GetNumberOfPoints() for d in _datasets(data))))
 
@@ -409,14 +424,25 @@ class Pipeline:
 
         out: dict = {}
         if kind == "Slice":
-            out = {"SliceType": "Plane", "SliceType.Origin": center, "SliceType.Normal": [1.0, 0.0, 0.0]}
+            out = {
+                "SliceType": "Plane",
+                "SliceType.Origin": center,
+                "SliceType.Normal": [1.0, 0.0, 0.0],
+            }
         elif kind == "Clip":
-            out = {"ClipType": "Plane", "ClipType.Origin": center, "ClipType.Normal": [1.0, 0.0, 0.0]}
+            out = {
+                "ClipType": "Plane",
+                "ClipType.Origin": center,
+                "ClipType.Normal": [1.0, 0.0, 0.0],
+            }
             if array:
                 out["Scalars"] = list(array)
                 out["Value"] = mid(*array)[0]
         elif kind == "Contour" and point_array:
-            out = {"ContourBy": ["POINTS", point_array], "Isosurfaces": [mid("POINTS", point_array)[0]]}
+            out = {
+                "ContourBy": ["POINTS", point_array],
+                "Isosurfaces": [mid("POINTS", point_array)[0]],
+            }
         elif kind == "Threshold" and array:
             lo, hi = mid(*array)[1]
             out = {"Scalars": list(array), "LowerThreshold": lo, "UpperThreshold": hi}
@@ -469,7 +495,11 @@ class Pipeline:
         cls = sm.GetClassName()
         if cls in ("vtkSMProxyProperty", "vtkSMInputProperty"):
             domain = sm.FindDomain("vtkSMProxyListDomain")
-            choices = [domain.GetProxyName(i) for i in range(domain.GetNumberOfProxies())] if domain else []
+            choices = (
+                [domain.GetProxyName(i) for i in range(domain.GetNumberOfProxies())]
+                if domain
+                else []
+            )
             if not isinstance(value, str) or value not in choices:
                 raise ValueError(f"{key} is one of {choices}, got {value!r}")
             setattr(owner, name, value)
@@ -493,7 +523,11 @@ class Pipeline:
             if not ok or not all(np.isfinite(float(v)) for v in values):
                 kind = "true/false" if is_bool else "numbers"
                 raise TypeError(f"{key} takes {kind}, got {value!r}")
-            if cls == "vtkSMIntVectorProperty" and not is_bool and any(float(v) != int(v) for v in values):
+            if (
+                cls == "vtkSMIntVectorProperty"
+                and not is_bool
+                and any(float(v) != int(v) for v in values)
+            ):
                 raise TypeError(f"{key} takes whole numbers, got {value!r}")
         expected = sm.GetNumberOfElements()
         if not sm.GetRepeatCommand() and expected and len(values) != expected:
@@ -509,7 +543,9 @@ class Pipeline:
             or len(value) != 2
             or not all(isinstance(v, str) for v in value)
         ):
-            raise TypeError(f"{key} takes [association, array name], e.g. ['POINTS', 'T'], got {value!r}")
+            raise TypeError(
+                f"{key} takes [association, array name], e.g. ['POINTS', 'T'], got {value!r}"
+            )
         association, array = value[0].upper(), value[1]
         if association not in ASSOCIATIONS:
             raise ValueError(f"{key}: association is 'POINTS' or 'CELLS', got {value[0]!r}")
@@ -724,8 +760,12 @@ class Pipeline:
         where = next((f for f, _ in placed if f is not None), None)
         if where is None:
             kind = {"POINTS": "point", "CELLS": "cell"}.get(association, "point or cell")
-            known = sorted(set().union(*(array_names(data)[a] for a in ASSOCIATIONS))) if data else []
-            raise KeyError(f"no {kind} array named {array!r} on any rank in {name!r} (arrays here: {known or 'none'})")
+            known = (
+                sorted(set().union(*(array_names(data)[a] for a in ASSOCIATIONS))) if data else []
+            )
+            raise KeyError(
+                f"no {kind} array named {array!r} on any rank in {name!r} (arrays here: {known or 'none'})"
+            )
         missing = [r for r, (f, nonempty) in enumerate(placed) if nonempty and f != where]
         if missing:
             raise KeyError(f"{name!r}: array {array!r} is missing on rank(s) {missing}")
@@ -823,7 +863,13 @@ class Pipeline:
             bar.Title = item.coloring["array"]
             comp = item.coloring["component"]
             bar.ComponentTitle = (
-                "" if not self._is_vector(item) else "Magnitude" if comp < 0 else "XYZ"[comp] if comp < 3 else str(comp)
+                ""
+                if not self._is_vector(item)
+                else "Magnitude"
+                if comp < 0
+                else "XYZ"[comp]
+                if comp < 3
+                else str(comp)
             )
 
     def _is_vector(self, item: Item) -> bool:
@@ -956,13 +1002,16 @@ class Pipeline:
                 entry.update(
                     type="array",
                     arrays=[
-                        {"association": a, "name": n} for a in ASSOCIATIONS for n in sorted(arrays[a])
+                        {"association": a, "name": n}
+                        for a in ASSOCIATIONS
+                        for n in sorted(arrays[a])
                     ],
                 )
             elif sm.FindDomain("vtkSMEnumerationDomain") is not None:
                 enum = sm.FindDomain("vtkSMEnumerationDomain")
                 entry.update(
-                    type="enum", choices=[enum.GetEntryText(i) for i in range(enum.GetNumberOfEntries())]
+                    type="enum",
+                    choices=[enum.GetEntryText(i) for i in range(enum.GetNumberOfEntries())],
                 )
             elif sm.FindDomain("vtkSMBooleanDomain") is not None:
                 entry.update(type="bool", value=bool(value))
@@ -979,7 +1028,9 @@ class Pipeline:
 
     def code(self) -> str:
         """The equivalent ``paraview.simple`` script (datasets become placeholders to fill)."""
-        var = {name: "".join(c if c.isalnum() else "_" for c in name).lower() for name in self.items}
+        var = {
+            name: "".join(c if c.isalnum() else "_" for c in name).lower() for name in self.items
+        }
         lines = [
             "# The pipeline of a jupyterlab-pvw session, as a paraview.simple script (pvbatch).",
             "from paraview.simple import *",
@@ -1012,7 +1063,9 @@ class Pipeline:
             if c is not None:
                 lines.append(f"ColorBy({d}, ({c['association']!r}, {c['array']!r}), True)")
                 lut = f"{v}_lut"
-                lines.append(f"{lut} = GetColorTransferFunction({c['array']!r}, {d}, separate=True)")
+                lines.append(
+                    f"{lut} = GetColorTransferFunction({c['array']!r}, {d}, separate=True)"
+                )
                 if c["preset"]:
                     lines.append(f"{lut}.ApplyPreset({c['preset']!r}, True)")
                 if c["component"] >= 0:

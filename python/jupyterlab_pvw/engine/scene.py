@@ -140,7 +140,10 @@ class Scene:
             ),
             "run": (lambda fn: p.run(fn), True),
             "run_code": (lambda code: p.run(_code_runner(code)), True),
-            "load": (lambda description, replace=False: self._load(pieces, description, replace), True),
+            "load": (
+                lambda description, replace=False: self._load(pieces, description, replace),
+                True,
+            ),
         }
         if action not in handlers:
             raise ValueError(f"unknown pipeline action {action!r}; known: {sorted(handlers)}")
@@ -169,9 +172,7 @@ class Scene:
         filters = [d for d in description if not d.get("source") and not d.get("custom")]
         clash = [d.get("name") for d in filters if d.get("name") in p.items]
         if clash and not replace:
-            raise ValueError(
-                f"items {clash} exist already: remove them, or load with replace=True"
-            )
+            raise ValueError(f"items {clash} exist already: remove them, or load with replace=True")
         if replace:
             for name in [n for n, i in p.items.items() if not i.source and n in p.items]:
                 if name in p.items:

@@ -432,7 +432,9 @@ class RenderService(threading.Thread):
 
     def _op_pipeline(self, command):
         """A pipeline request from a web client: every rank uses its registered pieces."""
-        return self._pipeline(command["action"], command.get("args") or {}, self.registry.snapshot())
+        return self._pipeline(
+            command["action"], command.get("args") or {}, self.registry.snapshot()
+        )
 
     def _pipeline(self, action: str, args: dict, pieces: dict):
         result, changed = self.scene.pipeline_request(action, args, pieces)
