@@ -884,22 +884,32 @@ class Pipeline:
         self._stale_ranges.update(n for n, i in self.items.items() if i.coloring)
 
     def prepare_render(self) -> None:
-        """Collective, under the GIL: bring every shown item up to date before the render.
+        """Collective, under the GIL: what must be up to date before the render.
 
-        The native shim renders without the GIL; a Python filter executing inside that
-        render would crash. After this update the render finds nothing to execute.
+        Coloured filters whose range follows the data execute here (their output gives the
+        range). Everything else updates inside the render, which the native shim runs
+        without the GIL, except when run_pipeline made items (possibly Python filters: one
+        executing inside the GIL-less render would crash), then the whole view updates here.
         """
         import time
 
         start = time.perf_counter()
-        self.view.Update()
-        stale = [n for n in self.items if n in self._stale_ranges]
-        self._stale_ranges.clear()
-        for name in stale:
+        if any(i.custom and i.visible for i in self.items.values()):
+            self.view.Update()
+        stale = [
+            n
+            for n, i in self.items.items()
+            if n in self._stale_ranges and i.visible and i.coloring is not None
+        ]
+        for name in stale:  # hidden items stay stale until shown
+            self._stale_ranges.discard(name)
             item = self.items[name]
-            if item.coloring is not None and item.coloring["mode"] != "fixed":
-                self._refresh_range(item, fresh=item.coloring["mode"] == "step")
-                self._apply_range(item)
+            if item.coloring["mode"] == "fixed":
+                continue
+            if not item.source:
+                item.proxy.UpdatePipeline(self.time)
+            self._refresh_range(item, fresh=item.coloring["mode"] == "step")
+            self._apply_range(item)
         self.last_update_ms = (time.perf_counter() - start) * 1000.0
 
     def frame_coloring(self) -> list[dict]:
