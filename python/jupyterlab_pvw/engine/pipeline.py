@@ -371,7 +371,7 @@ class Pipeline:
         }
         self.items[name] = item
         self._show(item)
-        self._default_coloring(item, source)  # collective
+        self.default_coloring(item, source)  # collective
         return name
 
     def _global_defaults(self, kind: str, source: Item) -> dict:
@@ -664,7 +664,7 @@ class Pipeline:
             item.display.Opacity = item.opacity = float(opacity)
 
     # -- colour ---------------------------------------------------------------------------------------
-    def _default_coloring(self, item: Item, source: Item | None = None) -> None:
+    def default_coloring(self, item: Item, source: Item | None = None) -> None:
         """Collective: colour a new item like its input if it can, else by its default array."""
         data = self.output(item)
         names = array_names(data) if data is not None else {a: {} for a in ASSOCIATIONS}

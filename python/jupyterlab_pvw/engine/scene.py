@@ -89,7 +89,7 @@ class Scene:
         self.producers[name] = (item.proxy, item.display)
         self.active = name
         if item.coloring is None and item.solid is None:
-            self.pipeline._default_coloring(item)
+            self.pipeline.default_coloring(item)
         self.reset_camera()
 
     def color_by(
