@@ -198,6 +198,9 @@ def test_outline_slice_contour_glyph_calculator_subset_at_once(run, viewer):
 
 def test_bad_input_is_refused_everywhere_and_loses_nothing(run):
     before = call(run, "engine.pipeline()")
+    # Every ParaView proxy of the session, counted on the render service.
+    proxies = "engine.run_pipeline(lambda simple, sources: len(simple.GetSources()))"
+    count = call(run, proxies)
 
     def refused(expr, *fragments):
         errs = errors(run, expr)
@@ -205,6 +208,7 @@ def test_bad_input_is_refused_everywhere_and_loses_nothing(run):
         for fragment in fragments:
             assert fragment in errs[0], errs[0]
         assert call(run, "engine.pipeline()") == before, f"{expr} changed the pipeline"
+        assert call(run, proxies) == count, f"{expr} left a ParaView proxy behind"
         return errs[0]
 
     refused(
@@ -229,7 +233,7 @@ def test_bad_input_is_refused_everywhere_and_loses_nothing(run):
     # An array on rank 1 only: rank 0 says so, and both ranks raise that.
     call(run, "engine.register('odd', __import__('pipeline_data').only_on_rank(1))")
     call(run, "engine.add_filter('Outline', 'odd', 'oddbox')")
-    before = call(run, "engine.pipeline()")
+    before, count = call(run, "engine.pipeline()"), call(run, proxies)
     msg = refused(
         "engine.add_filter('Contour', 'odd', ContourBy=['POINTS', 'extra'], Isosurfaces=[1])",
         "rank 0:",
