@@ -30,6 +30,7 @@ import meshes  # noqa: E402
 
 from jupyterlab_pvw import engine  # noqa: E402
 from jupyterlab_pvw.engine import camera as _camera  # noqa: E402
+from jupyterlab_pvw.engine import server as _server  # noqa: E402
 from jupyterlab_pvw.engine import service as _service  # noqa: E402
 
 comm = MPI.COMM_WORLD
@@ -59,21 +60,24 @@ _service.RenderService._render = _render_timed
 
 
 def instrument_frames():
+    """Tag each frame with the input it answers: the tag rides on the Frame from the render
+    service and is added to the wire message the web server builds."""
     service = engine._session.service
-    publish = service.on_frame
+    deliver = service.on_frame
 
     def on_frame(frame):
         seq, t_render = getattr(service, "_bench", (None, None))
-        publish(
-            {
-                **frame,
-                "bench_seq": seq,
-                "bench_t_render": t_render,
-                "bench_render_ms": service.stats["last_render_ms"],
-                "bench_encode_ms": service.stats["last_encode_ms"],
-            }
-        )
+        stats = service.stats()
+        frame.bench = {
+            "bench_seq": seq,
+            "bench_t_render": t_render,
+            "bench_render_ms": stats["last_render_ms"],
+            "bench_encode_ms": stats["last_encode_ms"],
+        }
+        deliver(frame)
 
+    message = _server.frame_message
+    _server.frame_message = lambda frame: {**message(frame), **getattr(frame, "bench", {})}
     service.on_frame = on_frame
 
 

@@ -44,7 +44,10 @@ export const COMMAND_LABELS: Readonly<Record<string, string>> = Object.freeze({
   [CommandIDs.activate]: 'ParaViewWeb: Activate Dataset…',
   [CommandIDs.nextTimestep]: 'ParaViewWeb: Next Timestep',
   [CommandIDs.openPanel]: 'ParaViewWeb: Open Viewport Panel',
-  [CommandIDs.resetCamera]: 'ParaViewWeb: Reset Camera'
+  [CommandIDs.resetCamera]: 'ParaViewWeb: Reset Camera',
+  [CommandIDs.pauseRun]: 'ParaViewWeb: Pause the Run',
+  [CommandIDs.stepRun]: 'ParaViewWeb: Step the Run',
+  [CommandIDs.resumeRun]: 'ParaViewWeb: Resume the Run'
 });
 
 /**
@@ -148,6 +151,35 @@ export function addCommands(
     }
   });
   viewports.currentChanged.connect(() => commands.notifyCommandChanged(CommandIDs.resetCamera));
+  addRunCommands(commands, viewports);
+}
+
+/**
+ * Pause, step and resume act on the run of the viewport used last, straight over its
+ * connection: the kernel may be busy running the simulation's loop.
+ */
+function addRunCommands(commands: JupyterFrontEnd['commands'], viewports: IPvwViewports): void {
+  const actions = {
+    [CommandIDs.pauseRun]: ['pause', 'Hold the simulation at its next step'],
+    [CommandIDs.stepRun]: ['step', 'While paused, let exactly one step through'],
+    [CommandIDs.resumeRun]: ['resume', 'Let the paused simulation run on']
+  } as const;
+  for (const [id, [action, caption]] of Object.entries(actions)) {
+    commands.addCommand(id, {
+      label: COMMAND_LABELS[id],
+      caption,
+      isEnabled: () => viewports.current !== null,
+      execute: async () => {
+        const viewport = viewports.current;
+        return viewport ? (await viewport.runControls[action]()) !== null : false;
+      }
+    });
+  }
+  viewports.currentChanged.connect(() => {
+    for (const id of Object.keys(actions)) {
+      commands.notifyCommandChanged(id);
+    }
+  });
 }
 
 /**

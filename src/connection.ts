@@ -9,18 +9,12 @@
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { Interaction, mergeInteractions, VIEW_ID } from './events';
+import { Interaction, mergeInteractions } from './events';
 import { asFrame, FrameDecoder, FrameRate, IFrame } from './frames';
 import { Reconnector } from './reconnect';
 import { CoalescingSender } from './sender';
 import { ITransportStatus, WslinkTransport } from './transport';
-
-/** The topic the engine publishes frames on. */
-export const IMAGE_TOPIC = 'viewport.image.push.subscription';
-
-/** The smallest and largest view the engine renders, in pixels per side. */
-export const MIN_SIZE = 16;
-export const MAX_SIZE = 4096;
+import { IMAGE_TOPIC, MAX_VIEW_SIZE, MIN_VIEW_SIZE, VIEW_ID } from './wire';
 
 /** How long (ms) size requests settle before one is sent: a resize fires many. */
 export const SIZE_DEBOUNCE_MS = 150;
@@ -30,10 +24,13 @@ export const SIZE_DEBOUNCE_MS = 150;
  *
  * - `connecting`: the first attempt is under way
  * - `live`: frames flow
- * - `reconnecting`: the connection failed or dropped; another attempt is scheduled
- * - `error`: it gave up (the session is gone); `reconnect()` starts over
+ * - `reconnecting`: the connection failed or dropped while the session is still listed;
+ *   another attempt is scheduled
+ * - `stopped`: the session was live and is no longer listed: its owner stopped it (or its
+ *   kernel exited); the last frame stays
+ * - `error`: it gave up on a session it never reached; `reconnect()` starts over
  */
-export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'error';
+export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'stopped' | 'error';
 
 /**
  * A state and what the user should read about it.
@@ -53,14 +50,6 @@ export interface IQuality {
   stillQuality: number;
   interactiveQuality: number;
   maxFps: number;
-}
-
-/**
- * A message published on a topic other than the frames'.
- */
-export interface ITopicMessage {
-  readonly topic: string;
-  readonly data: unknown;
 }
 
 /**
@@ -111,12 +100,17 @@ export class SessionConnection implements IDisposable {
         const wait = delayMs < 1000 ? 'in a moment' : `in ${Math.round(delayMs / 1000)} s`;
         this._setStatus('reconnecting', `${why}; trying again ${wait}`);
       },
-      onGiveUp: reason =>
-        this._setStatus(
-          'error',
-          `session ${this.sessionId} is gone: its engine was stopped or its kernel exited ` +
-            `(${errorText(reason)})`
-        )
+      onGiveUp: (reason, wasConnected) =>
+        wasConnected
+          ? this._setStatus(
+              'stopped',
+              `session ${this.sessionId} was stopped (its engine was stopped or its kernel exited)`
+            )
+          : this._setStatus(
+              'error',
+              `session ${this.sessionId} is gone: its engine was stopped or its kernel exited ` +
+                `(${errorText(reason)})`
+            )
     });
     this._reconnector.start();
   }
@@ -137,22 +131,6 @@ export class SessionConnection implements IDisposable {
   /** Emitted for every frame received, before decoding. */
   get frameReceived(): ISignal<this, IFrame> {
     return this._frameReceived;
-  }
-
-  /** Emitted for each message on a topic asked for with `watchTopic` (e.g. the pipeline's). */
-  get topicMessage(): ISignal<this, ITopicMessage> {
-    return this._topicMessage;
-  }
-
-  /**
-   * Receive the messages of a published topic through `topicMessage`, now and after every
-   * reconnect.
-   */
-  watchTopic(topic: string): void {
-    if (!this._topics.has(topic)) {
-      this._topics.add(topic);
-      this._transport?.subscribe(topic, data => this._topicMessage.emit({ topic, data }));
-    }
   }
 
   /** The newest frame received. */
@@ -191,6 +169,29 @@ export class SessionConnection implements IDisposable {
    */
   call<T = unknown>(method: string, args: unknown[] = []): Promise<T> {
     return this._call<T>(method, args);
+  }
+
+  /**
+   * Receive what the engine publishes on `topic`, over this and every later transport.
+   *
+   * @returns disposing it unsubscribes
+   */
+  subscribe(topic: string, callback: (data: unknown) => void): IDisposable {
+    const entry: ITopicEntry = { topic, callback, current: null };
+    this._topics.add(entry);
+    if (this._transport) {
+      entry.current = this._transport.subscribe(topic, callback);
+    }
+    return {
+      get isDisposed() {
+        return entry.current === undefined;
+      },
+      dispose: () => {
+        entry.current?.dispose();
+        entry.current = undefined;
+        this._topics.delete(entry);
+      }
+    };
   }
 
   /**
@@ -289,8 +290,8 @@ export class SessionConnection implements IDisposable {
     const transport = this._options.createTransport();
     this._transport = transport;
     transport.subscribe(IMAGE_TOPIC, data => this._onFrame(data));
-    for (const topic of this._topics) {
-      transport.subscribe(topic, data => this._topicMessage.emit({ topic, data }));
+    for (const entry of this._topics) {
+      entry.current = transport.subscribe(entry.topic, entry.callback);
     }
     await transport.connect();
     if (transport !== this._transport || this._disposed) {
@@ -371,8 +372,6 @@ export class SessionConnection implements IDisposable {
   private _status: IConnectionStatus = { state: 'connecting', message: '', wasLive: false };
   private _statusChanged = new Signal<this, IConnectionStatus>(this);
   private _frameReceived = new Signal<this, IFrame>(this);
-  private _topicMessage = new Signal<this, ITopicMessage>(this);
-  private _topics = new Set<string>();
   private _transport: WslinkTransport | null = null;
   private _decoder: FrameDecoder<ImageBitmap>;
   private _sender: CoalescingSender<Interaction>;
@@ -384,6 +383,14 @@ export class SessionConnection implements IDisposable {
   private _dragging = false;
   private _wheeling = false;
   private _disposed = false;
+  private _topics = new Set<ITopicEntry>();
+}
+
+/** A topic subscription that outlives transports (`current`: undefined once disposed). */
+interface ITopicEntry {
+  topic: string;
+  callback: (data: unknown) => void;
+  current: IDisposable | null | undefined;
 }
 
 /**
@@ -502,8 +509,8 @@ interface IEntry {
 }
 
 function clampSize(value: number): number {
-  const rounded = Math.round(Number.isFinite(value) ? value : MIN_SIZE);
-  return Math.max(MIN_SIZE, Math.min(MAX_SIZE, rounded));
+  const rounded = Math.round(Number.isFinite(value) ? value : MIN_VIEW_SIZE);
+  return Math.max(MIN_VIEW_SIZE, Math.min(MAX_VIEW_SIZE, rounded));
 }
 
 function errorText(reason: unknown): string {

@@ -6,12 +6,11 @@
  * It shares the panel viewport's connection; every change any client makes is published on
  * the pipeline topic, so this view, `%pvw` and other viewers stay in step.
  */
+import { IDisposable } from '@lumino/disposable';
 import { Widget } from '@lumino/widgets';
 
-import { ITopicMessage, SessionConnection } from './connection';
-
-/** The topic the engine publishes the pipeline on after every change (wire.json). */
-export const PIPELINE_TOPIC = 'pvw.pipeline';
+import { SessionConnection } from './connection';
+import { PIPELINE_TOPIC } from './wire';
 
 /** The filters offered by "Add filter" (any ParaView filter works from Python). */
 export const FILTER_KINDS = [
@@ -80,8 +79,7 @@ export class PipelineView extends Widget {
     this._message.setAttribute('role', 'status');
     this.node.append(title, this._list, this._add, this._editor, this._message);
 
-    connection.watchTopic(PIPELINE_TOPIC);
-    connection.topicMessage.connect(this._onTopic, this);
+    this._subscription = connection.subscribe(PIPELINE_TOPIC, data => this._onTopic(data));
     connection.statusChanged.connect(this._onStatus, this);
     if (connection.status.state === 'live') {
       void this.refresh();
@@ -114,14 +112,14 @@ export class PipelineView extends Widget {
     if (this.isDisposed) {
       return;
     }
-    this._connection.topicMessage.disconnect(this._onTopic, this);
+    this._subscription.dispose();
     this._connection.statusChanged.disconnect(this._onStatus, this);
     super.dispose();
   }
 
-  private _onTopic(_: unknown, message: ITopicMessage): void {
-    if (message.topic === PIPELINE_TOPIC && Array.isArray(message.data)) {
-      this._setItems(message.data as IPipelineItem[]);
+  private _onTopic(data: unknown): void {
+    if (Array.isArray(data)) {
+      this._setItems(data as IPipelineItem[]);
     }
   }
 
@@ -331,6 +329,7 @@ export class PipelineView extends Widget {
   }
 
   private _connection: SessionConnection;
+  private _subscription: IDisposable;
   private _list: HTMLUListElement;
   private _add: HTMLDivElement;
   private _editor: HTMLDivElement;

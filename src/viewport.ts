@@ -10,11 +10,12 @@ import {
   interactionEvent,
   IRect,
   pinchSpin,
-  VIEW_ID,
   WHEEL_END_DELAY_MS,
   wheelSpin
 } from './events';
 import { IDecodedFrame, IFrameColoring } from './frames';
+import { RunControls } from './runcontrols';
+import { VIEW_ID } from './wire';
 import { Widget } from '@lumino/widgets';
 
 /** How far (fraction of the view) one arrow key turns the camera. */
@@ -77,7 +78,9 @@ export class ViewportWidget extends Widget {
     this._status.setAttribute('aria-live', 'polite');
     const reset = button('Reset camera', 'Reset the camera to show all the data (r)');
     reset.classList.add('jp-pvw-Viewport-reset');
-    footer.append(this._status, reset);
+    // Pause / step / resume and the time slider (runcontrols.ts).
+    this._run = new RunControls(this.connection, text => this._flash(text));
+    footer.append(this._status, this._run.node, reset);
     node.append(this._stage, footer);
 
     this.height = options.height ?? 400;
@@ -129,6 +132,11 @@ export class ViewportWidget extends Widget {
     this._height = value === 'fill' ? 'fill' : Math.max(16, Math.round(value) || 400);
     this.toggleClass('jp-mod-fill', this._height === 'fill');
     this._stage.style.height = this._height === 'fill' ? '' : `${this._height}px`;
+  }
+
+  /** Pause, step, resume and the history of the session's run. */
+  get runControls(): RunControls {
+    return this._run;
   }
 
   /** Frames drawn by this viewport. */
@@ -193,6 +201,7 @@ export class ViewportWidget extends Widget {
       this._send('up', { ...this._drag.last, buttons: 0 });
     }
     clearInterval(this._ticker);
+    this._run.dispose();
     window.removeEventListener('keydown', this, true);
     this._resizeObserver.disconnect();
     this.connection.frames.decoded.disconnect(this._onDecoded, this);
@@ -234,7 +243,8 @@ export class ViewportWidget extends Widget {
 
   private _onStatus(_: unknown, status: IConnectionStatus): void {
     this.node.dataset.state = status.state;
-    this.toggleClass('jp-mod-stale', status.state !== 'live');
+    // A stopped session keeps its last picture as it was: it is the result, not a fault.
+    this.toggleClass('jp-mod-stale', status.state !== 'live' && status.state !== 'stopped');
     if (status.state !== 'live') {
       this._drag = null;
       this._pinch = null;
@@ -254,12 +264,14 @@ export class ViewportWidget extends Widget {
       text = message;
     } else if (!this._hasFrame) {
       text =
-        state === 'live'
-          ? 'Live. Nothing is shown until the simulation activates a dataset ' +
-            '(engine.activate(NAME), or %pvw activate NAME in the notebook).'
-          : state === 'reconnecting'
-            ? `Cannot reach the engine yet: ${message}`
-            : `Connecting to session ${this.sessionId}…`;
+        state === 'stopped'
+          ? `Session ${this.sessionId} was stopped before it showed anything.`
+          : state === 'live'
+            ? 'Live. Nothing is shown until the simulation activates a dataset ' +
+              '(engine.activate(NAME), or %pvw activate NAME in the notebook).'
+            : state === 'reconnecting'
+              ? `Cannot reach the engine yet: ${message}`
+              : `Connecting to session ${this.sessionId}…`;
     }
     this._overlay.hidden = text === '';
     this._overlay.classList.toggle('jp-mod-error', state === 'error');
@@ -295,8 +307,13 @@ export class ViewportWidget extends Widget {
       }
       case 'reconnecting':
         text = wasLive
-          ? `Engine stopped — reconnecting (${message})`
+          ? `Connection lost — reconnecting (${message})`
           : `Cannot reach the engine — retrying (${message})`;
+        break;
+      case 'stopped':
+        text = this._hasFrame
+          ? `Stopped · ${message}; this is its last picture`
+          : `Stopped · ${message}`;
         break;
       default:
         text = `Error: ${message}`;
@@ -518,6 +535,7 @@ export class ViewportWidget extends Widget {
   private _overlayText: HTMLDivElement;
   private _retry: HTMLButtonElement;
   private _status: HTMLSpanElement;
+  private _run: RunControls;
   private _height: number | 'fill' = 400;
   private _resizeObserver: ResizeObserver;
   private _ticker: ReturnType<typeof setInterval>;

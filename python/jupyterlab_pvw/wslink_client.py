@@ -1,21 +1,20 @@
-"""A minimal asyncio wslink 2 client: the wire format in one place.
+"""A minimal asyncio wslink 2 client, framing with wslink's own chunking module.
 
 Every WebSocket frame is binary: a 12-byte header (message id, offset, total size; three
-little-endian uint32) followed by that slice of a msgpack message. Used by the tests, the
-benchmarks, and anything in Python that talks to an engine.
+little-endian uint32) followed by that slice of a msgpack message; ``wslink.chunking``
+writes and reads it. Used by the tests, the benchmarks, and anything in Python that talks
+to an engine.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-import struct
 
 import aiohttp
 import msgpack
+from wslink.chunking import UnChunker, generate_chunks
 from yarl import URL
-
-HEADER = struct.Struct("<III")
 
 
 class WslinkError(Exception):
@@ -27,28 +26,21 @@ class WslinkError(Exception):
         super().__init__(f"{error.get('message')} (code {self.code}): {detail}")
 
 
-def encode(message: dict, message_id: int = 0) -> bytes:
-    body = msgpack.packb(message, use_bin_type=True)
-    return HEADER.pack(message_id, 0, len(body)) + body
+def encode(message: dict) -> bytes:
+    """A whole message as one frame, as a wslink client sends it."""
+    return next(generate_chunks(msgpack.packb(message, use_bin_type=True), 0))
 
 
 class Reassembler:
-    """Joins the chunks of each message id back into whole msgpack messages."""
+    """Joins the chunks of each message back into whole messages (a client trusts its
+    server's sizes, so no limit beyond the wire's 32-bit size)."""
 
     def __init__(self):
-        self._partial: dict[int, bytearray] = {}
+        self._unchunker = UnChunker()
+        self._unchunker.set_max_message_size(2**32 - 1)
 
     def feed(self, data: bytes):
-        message_id, offset, total = HEADER.unpack_from(data)
-        chunk = data[HEADER.size :]
-        if offset == 0 and len(chunk) == total:
-            return msgpack.unpackb(chunk, raw=False)
-        buf = self._partial.setdefault(message_id, bytearray(total))
-        buf[offset : offset + len(chunk)] = chunk
-        if offset + len(chunk) >= total:
-            del self._partial[message_id]
-            return msgpack.unpackb(bytes(buf), raw=False)
-        return None
+        return self._unchunker.process_chunk(data)
 
 
 class WslinkClient:
@@ -102,7 +94,7 @@ class WslinkClient:
             "args": args or [],
             "kwargs": kwargs or {},
         }
-        await self._ws.send_bytes(encode(message, n))
+        await self._ws.send_bytes(encode(message))
         try:
             return await asyncio.wait_for(future, timeout)
         finally:

@@ -89,3 +89,34 @@ def test_repeated_down_events_continue_the_drag_as_vtkjs_remoteview_sends_them()
     # A different button pressed is a new drag, not a move.
     assert not interaction.handle(cam, {"buttonRight": True, "action": "down", "x": 0.1, "y": 0.1})
     assert interaction.mode == "zoom"
+
+
+def test_camera_input_survives_hostile_events_and_keeps_the_camera_finite():
+    from jupyterlab_pvw.engine.interaction import CameraInput
+
+    inp = CameraInput()
+    inp.reset(Camera())
+    right = {"buttonRight": 1}
+    inp.push("mouse", {"action": "down", "x": 0.5, "y": 0.0, **right})
+    inp.push("mouse", {"action": "move", "x": 0.5, "y": 1e300, **right})  # zoom overflow
+    inp.push("wheel", {"type": "MouseWheel", "spinY": object()})  # not a number
+    inp.push("mouse", {"action": "up", "x": 0.5, "y": 1e300})
+    pan = {"buttonLeft": 1, "shiftKey": 1}
+    inp.push("mouse", {"action": "down", "x": 0.0, "y": 0.0, **pan})
+    for _ in range(50):
+        inp.push("mouse", {"action": "move", "x": 1e308, "y": -1e308, **pan})
+        inp.push("mouse", {"action": "move", "x": -1e308, "y": 1e308, **pan})
+    changed, ended = inp.fold(1.0)
+    assert changed and ended and inp.camera.is_finite()
+
+
+def test_camera_input_ends_only_the_leaving_clients_drag():
+    from jupyterlab_pvw.engine.interaction import CameraInput
+
+    inp = CameraInput()
+    inp.reset(Camera())
+    inp.push("mouse", {"action": "down", "x": 0.5, "y": 0.5, "buttonLeft": 1}, client="a")
+    inp.fold(1.0)
+    assert inp.dragging
+    assert not inp.end_drag("b") and inp.dragging
+    assert inp.end_drag("a") and not inp.dragging

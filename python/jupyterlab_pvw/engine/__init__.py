@@ -32,6 +32,12 @@ __all__ = [
     "unregister",
     "activate",
     "next_timestep",
+    "checkpoint",
+    "pause",
+    "step",
+    "resume",
+    "run_state",
+    "history_goto",
     "status",
     "last_frame",
     "image",
@@ -61,7 +67,10 @@ def start(host: str = "127.0.0.1", port: int = 0, secret: str | None = None, **o
     """Collective: start ParaView's render service on every rank and, on rank 0, the web server.
 
     Options: ``size`` (w, h), ``still_quality`` and ``interactive_quality`` (JPEG 1-100),
-    ``max_fps``. Returns ``{host, port, secret, url, ranks}`` on every rank.
+    ``max_fps``; ``history`` (keep the last K steps to look back at, default 0),
+    ``history_memory_mb`` (refuse a history bigger than this per rank, default 1024),
+    ``pause_timeout`` (seconds a pause lasts without any viewer, default 300).
+    Returns ``{host, port, secret, url, ranks}`` on every rank.
     """
     return _session.start(host=host, port=port, secret=secret, **options)
 
@@ -109,6 +118,42 @@ def status() -> dict:
 def last_frame():
     """Rank 0: the newest frame pushed (``{"image": jpeg bytes, "size": [w, h], ...}``)."""
     return _session.last_frame()
+
+
+def checkpoint() -> dict:
+    """Collective: mark a step boundary without a new step; a pause holds the run here.
+
+    For loops that do not call ``next_timestep()`` every iteration.
+    """
+    return _session.checkpoint()
+
+
+# Pause, step, resume and the history are decided on rank 0; on the other ranks these do
+# nothing and return None, so the same code may run on every rank. Not collective: call them
+# from anywhere (another thread, a notebook), never needed inside the simulation's loop.
+def pause() -> dict | None:
+    """Hold the run at its next step boundary (``next_timestep()`` or ``checkpoint()``)."""
+    return _session.control_run("pause")
+
+
+def step() -> dict | None:
+    """While paused: let exactly one step boundary through, then hold again."""
+    return _session.control_run("step")
+
+
+def resume() -> dict | None:
+    """End the pause: the run goes on."""
+    return _session.control_run("resume")
+
+
+def run_state() -> dict | None:
+    """``{paused, step (shown), live_step, kept: [oldest, newest], ...}`` on rank 0."""
+    return _session.run_state()
+
+
+def history_goto(step) -> dict | None:
+    """Show kept step ``step`` (a step number) or ``"live"``; the run goes on meanwhile."""
+    return _session.history_goto(step)
 
 
 # -- the pipeline (engine/pipeline.py): every call is collective ---------------------------

@@ -13,11 +13,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..wire import MAX_SPIN, ZOOM_BASE, ZOOM_MOTION
+
 # Degrees of rotation for a drag across the whole viewport (VTK's trackball: 20 * 10).
 ROTATE_DEGREES_PER_VIEWPORT = 200.0
-# Dolly factor per half-viewport of vertical drag, and per wheel notch.
-ZOOM_BASE = 1.1
-ZOOM_MOTION = 20.0
+# Dolly factor per half-viewport of vertical drag (ZOOM_BASE ** ZOOM_MOTION), and per wheel
+# notch (ZOOM_BASE); one event never dollies by more than ZOOM_BASE ** MAX_SPIN.
+# Pointer coordinates are viewport fractions; a drag may leave the viewport, but not by far.
+COORDINATE_LIMIT = 10.0
 
 
 def _normalize(v):
@@ -64,6 +67,18 @@ class Camera:
         cam.SetViewAngle(self.view_angle)
         cam.SetParallelScale(self.parallel_scale)
         cam.SetParallelProjection(int(self.parallel_projection))
+
+    def is_finite(self) -> bool:
+        return bool(
+            np.all(np.isfinite(self.position))
+            and np.all(np.isfinite(self.focal_point))
+            and np.all(np.isfinite(self.view_up))
+            and math.isfinite(self.parallel_scale)
+            and self.distance > 0
+        )
+
+    def copy(self) -> Camera:
+        return Camera.from_dict(self.to_dict())
 
     def to_dict(self) -> dict:
         return {
@@ -182,6 +197,8 @@ class Interaction:
         x, y = float(event.get("x", 0.0)), float(event.get("y", 0.0))
         if not (math.isfinite(x) and math.isfinite(y)):
             raise ValueError("mouse event coordinates must be finite numbers")
+        x = max(-COORDINATE_LIMIT, min(COORDINATE_LIMIT, x))
+        y = max(-COORDINATE_LIMIT, min(COORDINATE_LIMIT, y))
         if action == "down":
             mode = self.mode_for(event)
             if not (self.active and mode == self.mode):
@@ -205,7 +222,7 @@ class Interaction:
         elif self.mode == "pan":
             camera.pan(dx, dy, aspect)
         elif self.mode == "zoom":
-            camera.dolly(ZOOM_BASE ** (ZOOM_MOTION * dy))
+            camera.dolly(ZOOM_BASE ** max(-MAX_SPIN, min(MAX_SPIN, ZOOM_MOTION * dy)))
         elif self.mode == "roll":
             camera.roll(-ROTATE_DEGREES_PER_VIEWPORT * dx)
         return True
@@ -218,6 +235,6 @@ def wheel(camera: Camera, event: dict) -> bool:
     spin = float(event.get("spinY", 0.0))
     if not math.isfinite(spin) or spin == 0:
         return False
-    spin = max(-10.0, min(10.0, spin))  # one event never zooms by more than 1.1 ** 10
+    spin = max(-MAX_SPIN, min(MAX_SPIN, spin))
     camera.dolly(ZOOM_BASE ** (-spin))
     return True

@@ -10,11 +10,20 @@ from __future__ import annotations
 
 import pickle
 import time
+from typing import Callable
 
 import numpy as np
 
 IDLE_AFTER_S = 1.0  # after this long without a command, poll less often
 POLL_MIN_S, POLL_MAX_S, POLL_IDLE_S = 0.0002, 0.002, 0.01
+
+
+# Exception types that keep their type when an agreed error is raised on every rank.
+_ERROR_TYPES = {"KeyError": KeyError, "ValueError": ValueError, "TypeError": TypeError}
+
+
+def _message(exc: BaseException) -> str:
+    return str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
 
 
 class ChannelClosed(Exception):
@@ -66,3 +75,25 @@ class CommandChannel:
 
     def gather(self, value):
         return [value] if self.size == 1 else self.comm.gather(value, root=0)
+
+    def agreed(self, fn: Callable, *args, **kwargs):
+        """Run ``fn`` on every rank; if it fails anywhere, every rank raises the same error.
+
+        Where ranks disagree the message names the failing rank; where they all fail the same
+        way it reads as a single error.
+        """
+        local = None
+        result = None
+        try:
+            result = fn(*args, **kwargs)
+        except Exception as exc:
+            local = (type(exc).__name__, _message(exc))
+        errors = self.allgather(local)
+        unanimous = all(e == errors[0] for e in errors)
+        for rank, error in enumerate(errors):
+            if error is not None:
+                kind, message = error
+                if not unanimous:
+                    message = f"rank {rank}: {message}"
+                raise _ERROR_TYPES.get(kind, RuntimeError)(message)
+        return result

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import re
 import threading
 
+from ..wire import DATASET_NAME, DATASET_NAME_MAX
 from .datasets import check_piece, copy_piece
-
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,127}$")
 
 
 def check_name(name) -> str:
     if not isinstance(name, str):
         raise TypeError(f"dataset names are strings, got {type(name).__name__}")
-    if not _NAME.match(name):
+    if not DATASET_NAME.match(name) or len(name) > DATASET_NAME_MAX:
         raise ValueError(
             f"invalid dataset name {name!r}: use letters, digits, '_', '.', '-' "
-            "(starting with a letter or '_'), at most 128 characters"
+            f"(starting with a letter or '_'), at most {DATASET_NAME_MAX} characters"
         )
     return name
 

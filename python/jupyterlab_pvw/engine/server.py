@@ -2,7 +2,7 @@
 
 It speaks the standard ParaViewWeb viewport RPCs (what @kitware/vtk.js RemoteView calls) and
 the project's own ``pvw.*`` RPCs, and pushes frames on the standard image topic. It never
-touches ParaView: everything goes to the render service as a request.
+touches ParaView: everything goes to the render service through its (locked) methods.
 """
 
 from __future__ import annotations
@@ -10,22 +10,68 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import sys
 import threading
 
 from wslink import register as exportRpc
+from wslink.chunking import UnChunker
 from wslink.websocket import LinkProtocol, ServerProtocol
 
-from ..wire import PIPELINE_TOPIC
+from ..wire import (
+    IMAGE_TOPIC,
+    MAX_FPS_RANGE,
+    MAX_SIZE,
+    MIN_SIZE,
+    PIPELINE_TOPIC,
+    QUALITY_RANGE,
+    VIEW_ID,
+)
+from .run_rpc import RunProtocol, RunStatePublisher
 
-IMAGE_TOPIC = "viewport.image.push.subscription"
-VIEW_ID = "1"
-MIN_SIZE, MAX_SIZE = 16, 4096
+# The engine only receives small RPCs: bound what one client can make rank 0 allocate
+# (wslink itself allows 4 GB per message once a client is authenticated).
+MAX_INCOMING_MESSAGE = 1024 * 1024
+MAX_PENDING_MESSAGES = 16  # partly received messages per client
+
+
+class BoundedUnChunker(UnChunker):
+    """wslink's un-chunker with a ceiling on message size and on partial messages."""
+
+    def set_max_message_size(self, size):
+        super().set_max_message_size(min(size, MAX_INCOMING_MESSAGE))
+
+    def process_chunk(self, chunk: bytes):
+        if len(self.pending_messages) >= MAX_PENDING_MESSAGES:
+            # An error here closes this client's connection (and only it).
+            raise ValueError(f"more than {MAX_PENDING_MESSAGES} partial messages from a client")
+        return super().process_chunk(chunk)
+
+
+def frame_message(frame) -> dict:
+    """The standard image-push payload (what vtk.js RemoteView reads) for a rendered frame."""
+    return {
+        "image": frame.jpeg,
+        "format": "jpeg",
+        "id": VIEW_ID,
+        "size": list(frame.size),
+        "mtime": frame.seq,
+        "stale": False,
+        "memsize": len(frame.jpeg),
+        "workTime": frame.render_ms,
+        "still": frame.still,
+        "quality": frame.quality,
+        "timestep": frame.timestep,
+        "time": frame.time,
+        # The live pipeline (pipeline.py): what the legend shows, and its cost this frame.
+        "coloring": frame.coloring,
+        "pipelineMs": frame.pipeline_ms,
+    }
 
 
 def _size(width, height) -> list[int]:
     try:
         w, h = int(width), int(height)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValueError(f"view size must be two integers, got {width!r} x {height!r}") from None
     if not (MIN_SIZE <= w <= MAX_SIZE and MIN_SIZE <= h <= MAX_SIZE):
         raise ValueError(f"view size {w}x{h} is outside {MIN_SIZE}..{MAX_SIZE} pixels")
@@ -35,7 +81,7 @@ def _size(width, height) -> list[int]:
 def _number(value, name, lo, hi) -> float:
     try:
         v = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValueError(f"{name} must be a number, got {value!r}") from None
     if not math.isfinite(v) or not lo <= v <= hi:
         raise ValueError(f"{name} must be between {lo} and {hi}, got {value!r}")
@@ -65,20 +111,20 @@ class ViewportProtocol(LinkProtocol):
     def push(self, options=None):
         options = options or {}
         if "size" in options:
-            self.service.size = _size(*options["size"])
+            self.service.set_size(*_size(*options["size"]))
         self.service.request_render(still=True)
         return {"success": True, "viewId": VIEW_ID}
 
     @exportRpc("viewport.image.push.original.size")
     def original_size(self, view_id, width, height):
-        self.service.size = _size(width, height)
+        self.service.set_size(*_size(width, height))
         return {"success": True}
 
     @exportRpc("viewport.image.push.quality")
     def quality(self, view_id, quality, ratio=1):
         # RemoteView sends its interactive quality as a drag starts and its still one after:
         # the quality for the frames that follow, whatever the engine would pick itself.
-        self.service.client_quality = int(_number(quality, "quality", 1, 100))
+        self.service.set_client_quality(int(_number(quality, "quality", *QUALITY_RANGE)))
         return {"success": True}
 
     @exportRpc("viewport.image.push.invalidate.cache")
@@ -88,7 +134,7 @@ class ViewportProtocol(LinkProtocol):
 
     @exportRpc("viewport.image.animation.fps.max")
     def max_fps(self, fps):
-        self.service.max_fps = _number(fps, "fps", 1, 240)
+        self.service.set_quality(max_fps=_number(fps, "fps", *MAX_FPS_RANGE))
         return {"success": True}
 
     @exportRpc("viewport.image.animation.start")
@@ -102,21 +148,21 @@ class ViewportProtocol(LinkProtocol):
 
     @exportRpc("viewport.camera.reset")
     async def reset_camera(self, view_id=VIEW_ID):
-        camera = await asyncio.wrap_future(self.service.submit({"op": "reset_camera"}))
-        return {"success": True, "camera": camera}
+        await asyncio.wrap_future(self.service.submit({"op": "reset_camera"}))
+        return {"success": True}
 
     @exportRpc("viewport.mouse.interaction")
     def mouse(self, event):
         if not isinstance(event, dict) or event.get("action") not in ("down", "move", "up"):
             raise ValueError("a mouse event is {action: 'down'|'move'|'up', x, y, button...}")
-        self.service.mouse(event)
+        self.service.mouse(event, self.server.active_client())
         return {"success": True}
 
     @exportRpc("viewport.mouse.zoom.wheel")
     def zoom_wheel(self, event):
         if not isinstance(event, dict):
             raise ValueError("a wheel event is {type, spinY, ...}")
-        self.service.wheel(event)
+        self.service.wheel(event, self.server.active_client())
         return {"success": True}
 
 
@@ -140,7 +186,7 @@ class PvwProtocol(LinkProtocol):
         ranks = await self._submit({"op": "status"})
         return {
             "ranks": {str(r["rank"]): r["datasets"] for r in ranks},
-            "active": self.service.scene.active,
+            "active": self.service.stats()["active"],
         }
 
     @exportRpc("pvw.activate")
@@ -175,21 +221,17 @@ class PvwProtocol(LinkProtocol):
     @exportRpc("pvw.quality")
     def quality(self, still, interactive, max_fps=None):
         """A viewer's settings: JPEG quality of still and interactive frames, frame-rate cap."""
-        self.service.client_quality = None  # the engine picks still or interactive again
-        self.service.still_quality = int(_number(still, "still quality", 1, 100))
-        self.service.interactive_quality = int(_number(interactive, "interactive quality", 1, 100))
-        if max_fps is not None:
-            self.service.max_fps = _number(max_fps, "max fps", 1, 240)
-        return {
-            "still": self.service.still_quality,
-            "interactive": self.service.interactive_quality,
-            "max_fps": self.service.max_fps,
-        }
+        return self.service.set_quality(
+            still=int(_number(still, "still quality", *QUALITY_RANGE)),
+            interactive=int(_number(interactive, "interactive quality", *QUALITY_RANGE)),
+            max_fps=None if max_fps is None else _number(max_fps, "max fps", *MAX_FPS_RANGE),
+        )
 
     @exportRpc("pvw.timestep")
     def timestep(self):
         """The current step; advancing it is the simulation's call (next_timestep)."""
-        return {"timestep": self.service.stats["timestep"], "time": self.service.stats["time"]}
+        stats = self.service.stats()
+        return {"timestep": stats["timestep"], "time": stats["time"]}
 
 
 class PipelineProtocol(LinkProtocol):
@@ -268,15 +310,36 @@ class PipelineProtocol(LinkProtocol):
 class EngineServerProtocol(ServerProtocol):
     def __init__(self, server: WebServer):
         self._server = server
+        self._handler = None
         super().__init__()
 
     def initialize(self):
         self.registerLinkProtocol(ViewportProtocol(self._server))
         self.registerLinkProtocol(PvwProtocol(self._server))
         self.registerLinkProtocol(PipelineProtocol(self._server))
+        self.registerLinkProtocol(RunProtocol(self._server))  # pause/step/history
         self.updateSecret(self._server.secret)
 
+    def init(self, publish, addAttachment, stopServer):
+        super().init(publish, addAttachment, stopServer)
+        # wslink hands every protocol its connection handler's bound methods; the handler is
+        # what sends to one client and keeps the per-client un-chunkers.
+        self._handler = publish.__self__
+        self._server.attach(self._handler)
+
+    # A shared engine outlives its viewers: wslink's built-in exit RPCs (which npm wslink's
+    # WebsocketConnection.destroy() calls by itself) would stop it for everyone.
+    @exportRpc("application.exit")
+    def exit(self):
+        raise PermissionError("viewers cannot stop a shared engine; its owner stops it (stop())")
+
+    @exportRpc("application.exit.later")
+    def exitLater(self, secondsLater=60):
+        raise PermissionError("viewers cannot stop a shared engine; its owner stops it (stop())")
+
     def onConnect(self, request, client_id):
+        if self._handler is not None:
+            self._handler.unchunkers[client_id] = BoundedUnChunker()
         self._server.client_changed(client_id, +1)
 
     def onClose(self, client_id):
@@ -298,14 +361,15 @@ class WebServer:
         # (its handler lists the server protocol among the link protocols), so count ids.
         self._clients: set = set()
         self._observers: set = set()
-        self._frame: dict | None = None  # the newest frame not yet sent
+        self._frame = None  # the newest Frame not yet sent
         self._frame_ready: asyncio.Event | None = None
         self._handler = None
         self.frames_sent = 0
         self._pipeline_messages = 0
+        self.run_publisher = None  # set on the server's loop (run_rpc.py)
 
     # -- life cycle (called from the main thread) -----------------------------------------
-    def start(self, timeout: float = 30.0) -> int:
+    def start(self, timeout: float = 120.0) -> int:
         self._thread = threading.Thread(target=self._run, name="pvw-web-server", daemon=True)
         self._thread.start()
         if not self._bound.wait(timeout):
@@ -352,10 +416,12 @@ class WebServer:
         }
         try:
             self._app = wslink_server.create_webserver(config)
-            self._handler = self._app._ws_handlers[0]
             pump = self.loop.create_task(self._pump())
+            self.run_publisher = RunStatePublisher(self)
+            runs = self.loop.create_task(self.run_publisher.run())
             self.loop.run_until_complete(self._app.start(self._on_bound))
             pump.cancel()
+            runs.cancel()
         except BaseException as exc:  # bind errors end up here
             self._error = exc
         finally:
@@ -363,12 +429,30 @@ class WebServer:
             self.loop.run_until_complete(asyncio.sleep(0))
             self.loop.close()
 
+    def attach(self, handler) -> None:
+        """wslink's connection handler, once it exists; error replies carry no traceback."""
+        self._handler = handler
+        send_error = handler.sendWrappedError
+
+        async def without_trace(rpcid, code, message, data=None, client_id=None):
+            # wslink puts the server's full traceback into every error reply; a viewer needs
+            # the message (data.exception), not the engine's internals.
+            if isinstance(data, dict):
+                data = {k: v for k, v in data.items() if k != "trace"}
+            await send_error(rpcid, code, message, data, client_id=client_id)
+
+        handler.sendWrappedError = without_trace
+
+    def active_client(self):
+        """The client whose RPC is being served (wslink records it before each call)."""
+        return self._app.last_active_client_id if self._app is not None else None
+
     def _on_bound(self, port):
         self.port = port
         self._bound.set()
 
     # -- frames and clients -------------------------------------------------------------
-    def publish_frame(self, frame: dict) -> None:
+    def publish_frame(self, frame) -> None:
         """From the render service: replace the pending frame (newest wins), wake the pump."""
         if self.loop is None or self.loop.is_closed():
             return
@@ -410,9 +494,14 @@ class WebServer:
             # One send at a time: frames rendered meanwhile replace each other, so a slow
             # client never makes frames queue up.
             self.frames_sent += 1
-            await self._handler.sendWrappedMessage(
-                f"publish:{IMAGE_TOPIC}:{self.frames_sent}", frame
-            )
+            try:
+                # wslink's own publish schedules a send per call without waiting, which lets
+                # frames pile up behind a slow client; awaiting each send keeps one in flight.
+                await self._handler.sendWrappedMessage(
+                    f"publish:{IMAGE_TOPIC}:{self.frames_sent}", frame_message(frame)
+                )
+            except Exception as exc:  # a client that died mid-send must not stop delivery
+                print(f"[pvw] frame delivery failed: {exc}", file=sys.stderr, flush=True)
 
     @property
     def clients(self) -> int:
@@ -424,16 +513,17 @@ class WebServer:
         else:
             self._clients.discard(client_id)
             self._observers.discard(client_id)
-        self.service.observers = len(self._observers)
+            self.service.client_left(client_id)
+        self.service.set_observers(len(self._observers))
 
     def observe(self, watching: bool) -> None:
         """The client of the RPC being served starts or stops watching frames."""
-        client_id = self._app.last_active_client_id if self._app is not None else None
+        client_id = self.active_client()
         if watching:
             self._observers.add(client_id)
         else:
             self._observers.discard(client_id)
-        self.service.observers = len(self._observers)
+        self.service.set_observers(len(self._observers))
 
     def status(self):
         """A concurrent future with the engine's status (gathered from every rank)."""

@@ -5,23 +5,59 @@ web clients, camera moves), broadcasts each command, then runs it. The other ran
 follow, running the same commands in the same order, so every collective render matches.
 The simulation's main threads only post calls and wait for the part that concerns them
 (the swap), never for a render.
+
+This module is the scheduling only: what the commands do is ``commands.py``, how input
+becomes a camera is ``interaction.py``, and the frame message is the web server's.
+Other threads talk to the service only through its methods, which take its lock.
 """
 
 from __future__ import annotations
 
 import collections
 import concurrent.futures
+import dataclasses
 import sys
 import threading
 import time
 import traceback
 
-from .camera import Camera, Interaction, wheel
+from .. import wire
+from .camera import Camera
+from .commands import Commands
+from .history import DEFAULT_MEMORY_MB, History
+from .interaction import CameraInput
 from .lockstep import ChannelClosed, CommandChannel
+from .runcontrol import DEFAULT_PAUSE_TIMEOUT_S, STEP_BOUNDARIES, RunControl
 from .scene import Scene
 
 WAIT_NOTICE_S = 10.0  # how long a rank waits for its main thread before saying so
-_ERROR_TYPES = {"KeyError": KeyError, "ValueError": ValueError, "TypeError": TypeError}
+DEFAULTS = {
+    "size": wire.DEFAULT_SIZE,
+    "still_quality": wire.STILL_QUALITY,
+    "interactive_quality": wire.INTERACTIVE_QUALITY,
+    "max_fps": wire.MAX_FPS,
+    # Pause, step and history (runcontrol.py, history.py).
+    "history": 0,
+    "history_memory_mb": DEFAULT_MEMORY_MB,
+    "pause_timeout": DEFAULT_PAUSE_TIMEOUT_S,
+}
+
+
+@dataclasses.dataclass
+class Frame:
+    """One rendered frame on rank 0, before the web server turns it into a message."""
+
+    jpeg: bytes
+    size: tuple[int, int]
+    seq: int
+    render_ms: float
+    encode_ms: float
+    still: bool
+    quality: int
+    timestep: int
+    time: float
+    coloring: list = dataclasses.field(default_factory=list)  # pipeline.frame_coloring()
+    pipeline_ms: float = 0.0  # the pipeline's update time in this render
 
 
 class Call:
@@ -32,10 +68,6 @@ class Call:
         self.future: concurrent.futures.Future = concurrent.futures.Future()
 
 
-def _message(exc: BaseException) -> str:
-    return str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
-
-
 class RenderService(threading.Thread):
     def __init__(self, simple, comm, shim, registry, options: dict, on_frame=None):
         super().__init__(name="pvw-render-service", daemon=True)
@@ -43,38 +75,38 @@ class RenderService(threading.Thread):
         self.registry = registry
         self.channel = CommandChannel(comm)
         self.rank = self.channel.rank
-        self.on_frame = on_frame  # rank 0: receives each encoded frame (dict)
+        self.on_frame = on_frame  # rank 0: receives each Frame
         self.scene: Scene | None = None
+        self.commands: Commands | None = None
         self.ready = concurrent.futures.Future()  # resolves once the scene exists
         self.stopped = threading.Event()
+        self.failure: str | None = None  # why the service stopped, if it failed
         # Main-thread calls, matched by sequence number across ranks.
         self._calls: dict[int, Call] = {}
         self._call_seq = 0
-        # Leader state, guarded by _cond.
+        # Everything below is guarded by _cond (leader state and settings).
         self._cond = threading.Condition()
         self._call_queue: collections.deque[Call] = collections.deque()
         self._ops: collections.deque = collections.deque()  # (command, future)
-        self._events: collections.deque = collections.deque()  # mouse / wheel events
+        self._input = CameraInput()
         self._stop_requested = False
         self._render_wanted: str | None = None  # None, "interactive" or "still"
-        self.camera: Camera | None = None
-        self.interaction = Interaction()
-        self.size = list(options.get("size", (600, 600)))
-        self.still_quality = int(options.get("still_quality", 90))
-        self.interactive_quality = int(options.get("interactive_quality", 50))
-        self.max_fps = float(options.get("max_fps", 60))
+        opts = {**DEFAULTS, **options}
+        self._size = list(opts["size"])
+        self._still_quality = int(opts["still_quality"])
+        self._interactive_quality = int(opts["interactive_quality"])
+        self._max_fps = float(opts["max_fps"])
         # Set by the standard viewport.image.push.quality RPC: one quality for what follows.
-        self.client_quality: int | None = None
-        self.observers = 0  # web clients watching frames (set by the server)
-        self.stats = {
-            "frames": 0,
-            "last_render_ms": None,
-            "last_encode_ms": None,
-            "timestep": 0,
-            "time": 0.0,
-            "last_frame": None,
-        }
+        self._client_quality: int | None = None
+        self._observers = 0  # web clients watching frames
+        self._frames = 0
+        self._last_render_ms: float | None = None
+        self._last_encode_ms: float | None = None
+        self._last_frame: Frame | None = None
         self._last_render_start = 0.0
+        self._history_options = (int(opts["history"]), float(opts["history_memory_mb"]))
+        self.run_control = RunControl(opts["pause_timeout"])  # rank 0 decides; guarded by _cond
+        self._release_upto = 0
 
     # -- called from the simulation's main thread --------------------------------------------
     def post_call(self, kind: str, args: dict, pieces: dict) -> Call:
@@ -95,7 +127,11 @@ class RenderService(threading.Thread):
                 return call.future.result(timeout=WAIT_NOTICE_S)
             except concurrent.futures.TimeoutError:
                 if self.stopped.is_set():
-                    raise RuntimeError("the engine stopped before this call completed") from None
+                    raise RuntimeError(
+                        f"the engine stopped before this call completed: {self.failure}"
+                        if self.failure
+                        else "the engine stopped before this call completed"
+                    ) from None
                 waited += WAIT_NOTICE_S
                 print(
                     f"[pvw rank {self.rank}] {call.kind}() still waiting after {waited:.0f} s: "
@@ -104,7 +140,7 @@ class RenderService(threading.Thread):
                     flush=True,
                 )
 
-    # -- called from rank 0's web server thread -------------------------------------------
+    # -- called from rank 0's web server thread (each takes the lock) ----------------------
     def submit(self, command: dict) -> concurrent.futures.Future:
         """Queue a scene command (rank 0); the future resolves with its result."""
         future: concurrent.futures.Future = concurrent.futures.Future()
@@ -116,15 +152,22 @@ class RenderService(threading.Thread):
             self._cond.notify_all()
         return future
 
-    def mouse(self, event: dict) -> None:
+    def mouse(self, event: dict, client=None) -> None:
         with self._cond:
-            self._events.append(("mouse", event))
+            self._input.push("mouse", event, client)
             self._cond.notify_all()
 
-    def wheel(self, event: dict) -> None:
+    def wheel(self, event: dict, client=None) -> None:
         with self._cond:
-            self._events.append(("wheel", event))
+            self._input.push("wheel", event, client)
             self._cond.notify_all()
+
+    def client_left(self, client) -> None:
+        """A client went away: a drag it left unfinished ends, with a still frame."""
+        with self._cond:
+            if self._input.end_drag(client):
+                self._render_wanted = "still"
+                self._cond.notify_all()
 
     def request_render(self, still: bool = True) -> None:
         with self._cond:
@@ -133,15 +176,100 @@ class RenderService(threading.Thread):
             )
             self._cond.notify_all()
 
+    def set_size(self, width: int, height: int) -> None:
+        with self._cond:
+            self._size = [int(width), int(height)]
+
+    def set_quality(self, still=None, interactive=None, max_fps=None) -> dict:
+        """A viewer's settings; the engine picks still or interactive quality again."""
+        with self._cond:
+            self._client_quality = None
+            if still is not None:
+                self._still_quality = int(still)
+            if interactive is not None:
+                self._interactive_quality = int(interactive)
+            if max_fps is not None:
+                self._max_fps = float(max_fps)
+            return {
+                "still": self._still_quality,
+                "interactive": self._interactive_quality,
+                "max_fps": self._max_fps,
+            }
+
+    def set_client_quality(self, quality: int) -> None:
+        with self._cond:
+            self._client_quality = int(quality)
+
+    def set_observers(self, count: int) -> None:
+        with self._cond:
+            self._observers = count
+            self.run_control.set_viewers(count, time.monotonic())
+
+    # -- pause / step / resume and the history (rank 0; runcontrol.py, history.py) ----------
+    def control_run(self, action: str) -> dict:
+        """``pause``, ``step`` or ``resume`` the run; a RunControlError leaves it unchanged."""
+        with self._cond:
+            if action == "pause":
+                self.run_control.pause(time.monotonic())
+            elif action in ("step", "resume"):
+                getattr(self.run_control, action)()
+            else:
+                raise ValueError(f"unknown run action {action!r}: pause, step or resume")
+            self._cond.notify_all()
+        return self.run_state()
+
+    @property
+    def paused(self) -> bool:
+        """Whether the run is paused (a render budget does not apply then)."""
+        with self._cond:
+            return self.run_control.paused
+
+    def run_state(self) -> dict:
+        """``{paused, step, live_step, kept, ...}``: what viewers show about the run."""
+        with self._cond:
+            state = self.run_control.state(time.monotonic())
+            commands = self.commands
+        history = commands.history.summary if commands else {"kept": None}
+        return {
+            **state,
+            "step": commands.shown_step if commands else 0,
+            "live_step": commands.timestep if commands else 0,
+            "time": commands.shown_time if commands else 0.0,
+            "kept": history["kept"],
+            "history": history,
+        }
+
     def request_stop(self) -> None:
         with self._cond:
             self._stop_requested = True
+            self.run_control.release("the engine stopped")
+            # Step boundaries already waiting run before the stop (not ones posted later).
+            self._release_upto = self._call_queue[-1].seq if self._call_queue else 0
             self._cond.notify_all()
+
+    def stats(self) -> dict:
+        """Frame and step counters, safe to read from any thread."""
+        with self._cond:
+            commands = self.commands
+            return {
+                "frames": self._frames,
+                "last_render_ms": self._last_render_ms,
+                "last_encode_ms": self._last_encode_ms,
+                "timestep": commands.timestep if commands else 0,
+                "time": commands.time if commands else 0.0,
+                "active": self.scene.active if self.scene else None,
+            }
+
+    def last_frame(self) -> Frame | None:
+        with self._cond:
+            return self._last_frame
 
     # -- the thread ---------------------------------------------------------------------
     def run(self):
         try:
-            self.scene = Scene(self.simple, self.channel, self.shim, self.size)
+            self.scene = Scene(self.simple, self.channel, self.shim, self._size)
+            history = History(*self._history_options, self.channel)
+            self.commands = Commands(self.scene, self.registry, self.channel, history)
             self.ready.set_result(True)
         except BaseException as exc:
             self.ready.set_exception(exc)
@@ -155,14 +283,32 @@ class RenderService(threading.Thread):
         except ChannelClosed:
             pass
         except BaseException:
-            print(
-                f"[pvw rank {self.rank}] render service failed:\n{traceback.format_exc()}",
-                file=sys.stderr,
-                flush=True,
-            )
+            self._die(traceback.format_exc())
         finally:
-            self._fail_pending(RuntimeError("the render service stopped"))
+            self._fail_pending(RuntimeError(self.failure or "the render service stopped"))
             self.stopped.set()
+
+    def _die(self, trace: str) -> None:
+        """An unexpected failure: every rank must learn of it, or the job must end.
+
+        A silent death would leave the other ranks' main threads waiting forever in their
+        next collective call. Rank 0 tells the followers; a follower cannot tell rank 0
+        (which may be inside a collective with it), so it aborts the job as MPI does when
+        a rank dies.
+        """
+        self.failure = f"the render service on rank {self.rank} failed: {trace.splitlines()[-1]}"
+        print(
+            f"[pvw rank {self.rank}] render service failed:\n{trace}", file=sys.stderr, flush=True
+        )
+        try:
+            if self.rank == 0:
+                self.channel.send({"op": "fail", "message": self.failure})
+                return
+        except BaseException:
+            pass
+        from mpi4py import MPI
+
+        MPI.COMM_WORLD.Abort(1)
 
     def _fail_pending(self, exc):
         with self._cond:
@@ -179,6 +325,9 @@ class RenderService(threading.Thread):
             command = self.channel.receive()
             if command["op"] == "stop":
                 self._close()
+                return
+            if command["op"] == "fail":
+                self.failure = command["message"]
                 return
             try:
                 self._run(command)
@@ -206,55 +355,47 @@ class RenderService(threading.Thread):
         """Rank 0: the next command to broadcast, waiting (without spinning) for work."""
         with self._cond:
             while True:
-                self._apply_events()
-                if self._stop_requested:
+                changed, ended = self._input.fold(self._size[0] / max(self._size[1], 1))
+                if ended:
+                    self._render_wanted = "still"
+                elif changed and self._render_wanted is None:
+                    self._render_wanted = "interactive"
+                # A step boundary waiting when the engine stops still runs: stopping releases
+                # a paused run instead of failing its next_timestep().
+                head = self._call_queue[0] if self._call_queue else None
+                releasing = (
+                    head is not None
+                    and head.kind in STEP_BOUNDARIES
+                    and head.seq <= self._release_upto
+                )
+                if self._stop_requested and not releasing:
                     return {"op": "stop"}, None
-                if self._call_queue:
+                if self._call_queue and self.run_control.lets_through(
+                    self._call_queue[0].kind, time.monotonic()
+                ):
                     call = self._call_queue.popleft()
                     return {"op": "call", "seq": call.seq, "kind": call.kind}, None
                 if self._ops:
                     return self._ops.popleft()
-                if self._render_wanted and self.camera is not None:
-                    still = self._render_wanted == "still" and not self.interaction.active
+                if self._render_wanted and self._input.camera is not None:
+                    still = self._render_wanted == "still" and not self._input.dragging
                     if not still:  # cap the interactive frame rate
-                        wait = self._last_render_start + 1.0 / self.max_fps - time.monotonic()
+                        wait = self._last_render_start + 1.0 / self._max_fps - time.monotonic()
                         if wait > 0:
                             self._cond.wait(wait)
                             continue
                     self._render_wanted = None
-                    quality = self.still_quality if still else self.interactive_quality
-                    if self.client_quality is not None:
-                        quality = self.client_quality
+                    quality = self._still_quality if still else self._interactive_quality
+                    if self._client_quality is not None:
+                        quality = self._client_quality
                     return {
                         "op": "render",
-                        "camera": self.camera.to_dict(),
-                        "size": list(self.size),
+                        "camera": self._input.camera.to_dict(),
+                        "size": list(self._size),
                         "quality": quality,
                         "still": still,
                     }, None
                 self._cond.wait(0.5)
-
-    def _apply_events(self):
-        """Turn queued mouse and wheel events into one camera (newest state wins)."""
-        changed = False
-        while self._events and self.camera is not None:
-            kind, event = self._events.popleft()
-            try:
-                if kind == "mouse":
-                    was_active = self.interaction.active
-                    changed |= self.interaction.handle(
-                        self.camera, event, self.size[0] / max(self.size[1], 1)
-                    )
-                    if was_active and not self.interaction.active:
-                        self._render_wanted = "still"  # full quality when the drag ends
-                elif kind == "wheel":
-                    changed |= wheel(self.camera, event)
-                    if event.get("type") == "EndMouseWheel":
-                        self._render_wanted = "still"
-            except (TypeError, ValueError) as exc:
-                print(f"[pvw] ignored a bad {kind} event: {exc}", file=sys.stderr)
-        if changed and self._render_wanted is None:
-            self._render_wanted = "interactive"
 
     # -- commands, on every rank ----------------------------------------------------------
     def _run(self, command: dict):
@@ -263,27 +404,9 @@ class RenderService(threading.Thread):
             return self._run_call(command)
         if op == "render":
             return self._render(command)
-        handler = getattr(self, f"_op_{op}", None)
-        if handler is None:
-            raise ValueError(f"unknown engine command {op!r}")
-        return self._agreed(handler, command)
-
-    def _agreed(self, fn, *args):
-        """Run ``fn`` on every rank; if it fails anywhere, every rank raises the same error."""
-        local = None
-        result = None
-        try:
-            result = fn(*args)
-        except Exception as exc:
-            local = (type(exc).__name__, _message(exc))
-        errors = self.channel.allgather(local)
-        unanimous = all(e == errors[0] for e in errors)
-        for rank, error in enumerate(errors):
-            if error is not None:
-                kind, message = error
-                if not unanimous:  # name the rank only where ranks disagree
-                    message = f"rank {rank}: {message}"
-                raise _ERROR_TYPES.get(kind, RuntimeError)(message)
+        args = {k: v for k, v in command.items() if k != "op"}
+        result = self.channel.agreed(self.commands.run, op, args)
+        self._after_scene_change(op)
         return result
 
     def _take_call(self, seq: int) -> Call:
@@ -309,179 +432,75 @@ class RenderService(threading.Thread):
                     f"rank {self.rank} called {call.kind}() where rank 0 called "
                     f"{command['kind']}(): every rank must make the same calls"
                 )
-            result = self._agreed(getattr(self, f"_call_{call.kind}"), call)
+            result = self.channel.agreed(self.commands.run, call.kind, call.args, call.pieces)
         except Exception as exc:
             call.future.set_exception(exc)
             return None
         call.future.set_result(result)
-        if self.rank == 0:
-            self._after_scene_change()
+        self._after_scene_change(call.kind)
         return result
 
-    def _after_scene_change(self):
-        if self.scene.active is not None:
-            with self._cond:
-                self.camera = self.camera or self.scene.camera()
-                if self.observers > 0:
-                    self._render_wanted = "still"
-
-    # Each _call_* and _op_* runs on every rank, in lockstep.
-    def _call_activate(self, call: Call):
-        name = call.args["name"]
-        piece = call.pieces.get(name)
-        return self._activate(name, piece, call.pieces)
-
-    def _activate(self, name, piece, pieces):
-        known = self.channel.allgather(sorted(pieces))
-        missing = [r for r, names in enumerate(known) if name not in names]
-        if missing:
-            everywhere = sorted(set.intersection(*[set(n) for n in known]))
-            raise KeyError(
-                f"no dataset named {name!r} on rank(s) {missing}; registered on every "
-                f"rank: {everywhere or 'none'}"
-            )
-        types = self.channel.allgather(piece.GetClassName())
-        if len(set(types)) > 1:
-            raise TypeError(f"dataset {name!r} has different types across ranks: {types}")
-        self.scene.set_piece(name, piece)
-        self.scene.show(name, piece)
-        if self.rank == 0:
-            with self._cond:
-                self.camera = self.scene.camera()
-        return {"active": name}
-
-    def _call_next_timestep(self, call: Call):
-        value = call.args.get("time")
-        pieces = call.pieces
-        # Agree first on what every rank swaps in, so the collectives below stay matched.
-        local = sorted((n, pieces[n].GetClassName()) for n in self.scene.producers if n in pieces)
-        everyone = self.channel.allgather(local)
-        if any(other != everyone[0] for other in everyone):
-            raise ValueError(
-                f"ranks registered different datasets for this step: {everyone}; "
-                "every rank must register each shown dataset with the same type"
-            )
-        for name, _ in local:
-            self.scene.set_piece(name, pieces[name])
-            self.scene.grow_range(name, pieces[name])
-        self.stats["timestep"] += 1
-        value = float(self.stats["timestep"] if value is None else value)
-        self.scene.set_time(value)
-        self.stats["time"] = value
-        return {"timestep": self.stats["timestep"], "time": value}
-
-    def _op_color_by(self, command):
-        name = command.get("name") or self.scene.active
-        if name not in self.scene.producers:
-            raise KeyError(
-                f"no active dataset named {name!r}; shown: {sorted(self.scene.producers)}"
-            )
-        piece = self.scene.producers[name][0].GetClientSideObject().GetOutputDataObject(0)
-        association = (command.get("association") or "POINTS").upper()
-        if association not in ("POINTS", "CELLS"):
-            raise ValueError(f"association must be 'POINTS' or 'CELLS', got {association!r}")
-        self.scene.color_by(name, piece, association, command.get("array"), command.get("range"))
-        self._after_scene_change()
-        return {"name": name, "coloring": self.scene.coloring.get(name)}
-
-    def _op_representation(self, command):
-        name = command.get("name") or self.scene.active
-        if name not in self.scene.producers:
-            raise KeyError(
-                f"no active dataset named {name!r}; shown: {sorted(self.scene.producers)}"
-            )
-        self.scene.set_representation(name, command["representation"])
-        self._after_scene_change()
-        return {"name": name, "representation": command["representation"]}
-
-    def _op_reset_camera(self, command):
-        self.scene.reset_camera()
-        if self.rank == 0:
-            with self._cond:
-                self.camera = self.scene.camera()
+    def _after_scene_change(self, op: str) -> None:
+        """Rank 0: take the camera from the scene if the command reset it; ask for a frame."""
+        if op == "pipeline":
+            return self._after_pipeline_change()
+        if self.rank != 0 or op == "status" or self.scene.active is None:
+            return
+        with self._cond:
+            if op in Commands.CAMERA_RESETS or self._input.camera is None:
+                self._input.reset(self.scene.camera())
+            if self._observers > 0 or op == "reset_camera":
                 self._render_wanted = "still"
-        return self.camera.to_dict() if self.rank == 0 and self.camera else None
 
-    def _op_status(self, command):
-        local = {
-            "rank": self.rank,
-            "datasets": self.registry.names(),
-            "native_render": self.shim is not None,
-        }
-        return self.channel.gather(local)
-
-    def _op_activate(self, command):
-        """Activation asked for from the web: every rank uses its currently registered pieces."""
-        pieces = self.registry.snapshot()
-        result = self._activate(command["name"], pieces.get(command["name"]), pieces)
-        self._after_scene_change()
-        return result
-
-    # == Pipeline (engine/pipeline.py) ===== thin delegates, kept together for the split ==
+    # == Pipeline (engine/pipeline.py) ===== the commands are Commands.do_pipeline ==========
     on_pipeline = None  # rank 0: receives the new pipeline description after each change
 
-    def _call_pipeline(self, call: Call):
-        """A pipeline call from the simulation's main threads (engine.add_filter, ...)."""
-        args = {k: v for k, v in call.args["args"].items() if k != "fn"}
-        asked = self.channel.allgather(repr((call.args["action"], sorted(args.items()))))
-        if any(a != asked[0] for a in asked):
-            raise ValueError(
-                f"ranks made different pipeline calls: {asked}; every rank must pass the same"
-            )
-        return self._pipeline(call.args["action"], call.args["args"], call.pieces)
+    def _after_pipeline_change(self) -> None:
+        """Rank 0: publish the description do_pipeline agreed on; a frame for the viewers.
 
-    def _op_pipeline(self, command):
-        """A pipeline request from a web client: every rank uses its registered pieces."""
-        return self._pipeline(
-            command["action"], command.get("args") or {}, self.registry.snapshot()
-        )
-
-    def _pipeline(self, action: str, args: dict, pieces: dict):
-        result, changed = self.scene.pipeline_request(action, args, pieces)
-        if changed:
-            description = self.scene.pipeline.describe()  # collective
-            if self.rank == 0:
-                with self._cond:
-                    self.camera = self.camera or self.scene.camera()
-                    if self.observers > 0:
-                        self._render_wanted = "still"
-                if self.on_pipeline is not None:
-                    self.on_pipeline(description)
-        return result
+        Unlike other scene changes this needs no active dataset: a filter on a dataset never
+        shown still makes the scene something to look at."""
+        description = self.commands.take_pipeline_change()
+        if self.rank != 0 or description is None:
+            return
+        with self._cond:
+            if self._input.camera is None:
+                self._input.reset(self.scene.camera())
+            if self._observers > 0:
+                self._render_wanted = "still"
+        if self.on_pipeline is not None:
+            self.on_pipeline(description)
 
     # == end of the pipeline block ===========================================================
 
     def _render(self, command: dict):
         self._last_render_start = time.monotonic()
-        camera = Camera.from_dict(command["camera"])
         jpeg, width, height, ms, encode_ms = self.scene.render(
-            camera, command["size"], command["quality"], self.rank == 0
+            Camera.from_dict(command["camera"]), command["size"], command["quality"], self.rank == 0
         )
         if self.rank != 0:
             return None
-        self.stats["frames"] += 1
-        self.stats["last_render_ms"] = round(ms - encode_ms, 2)
-        self.stats["last_encode_ms"] = round(encode_ms, 2)
-        frame = {
-            "image": jpeg,
-            "format": "jpeg",
-            "id": "1",
-            "size": [width, height],
-            "mtime": self.stats["frames"],
-            "stale": False,
-            "memsize": len(jpeg),
-            "workTime": round(ms, 2),
-            "still": command["still"],
-            "quality": command["quality"],
-            "timestep": self.stats["timestep"],
-            "time": self.stats["time"],
-            "coloring": self.scene.pipeline.frame_coloring(),
-            "pipelineMs": round(self.scene.pipeline.last_update_ms, 2),
-        }
-        self.stats["last_frame"] = frame
+        with self._cond:
+            self._frames += 1
+            self._last_render_ms = round(ms - encode_ms, 2)
+            self._last_encode_ms = round(encode_ms, 2)
+            frame = Frame(
+                jpeg=jpeg,
+                size=(width, height),
+                seq=self._frames,
+                render_ms=round(ms, 2),
+                encode_ms=round(encode_ms, 2),
+                still=command["still"],
+                quality=command["quality"],
+                timestep=self.commands.shown_step,
+                time=self.commands.shown_time,
+                coloring=self.scene.pipeline.frame_coloring(),
+                pipeline_ms=round(self.scene.pipeline.last_update_ms, 2),
+            )
+            self._last_frame = frame
         if self.on_frame is not None:
             self.on_frame(frame)
-        return {"mtime": frame["mtime"]}
+        return {"mtime": frame.seq}
 
     def _close(self):
         if self.scene is not None and self.scene.view is not None:

@@ -7,9 +7,10 @@ import secrets
 import sys
 import threading
 
+from .history import check_depth, check_memory_mb, nbytes, too_big
 from .registry import DatasetRegistry, check_name
-
-DEFAULTS = {"size": (600, 600), "still_quality": 90, "interactive_quality": 50, "max_fps": 60}
+from .runcontrol import RunControl
+from .service import DEFAULTS
 
 
 class NotStarted(RuntimeError):
@@ -48,11 +49,21 @@ class EngineSession:
         if unknown:
             raise TypeError(f"unknown option(s) {sorted(unknown)}; known: {sorted(DEFAULTS)}")
         opts = {**DEFAULTS, **options}
+        check_depth(opts["history"])
+        check_memory_mb(opts["history_memory_mb"])
+        RunControl(opts["pause_timeout"])  # checks it
 
         simple = initialize()
         if self._comm is None:
             self._comm = MPI.COMM_WORLD.Dup()
         comm = self._comm
+        if opts["history"]:  # refuse now when the pieces registered already tell it is too big
+            local = sum(nbytes(p) for p in self.registry.snapshot().values())
+            refusal = too_big(
+                opts["history"], max(comm.allgather(local)), opts["history_memory_mb"]
+            )
+            if refusal:
+                raise ValueError(refusal)
         rank = comm.Get_rank()
         try:
             shim, self.native_error = load_shim(), None
@@ -62,7 +73,7 @@ class EngineSession:
                 print(f"[pvw] rendering holds the GIL: {exc}", file=sys.stderr)
 
         secret = comm.bcast(secret or secrets.token_urlsafe(24), root=0)
-        self.service = RenderService(simple, comm, shim, self.registry, opts)
+        self.service = RenderService(simple, comm, shim, self.registry, opts, self._deliver)
         outcome = None
         if rank == 0:
             from .server import WebServer
@@ -85,7 +96,6 @@ class EngineSession:
             raise (OSError if kind == "OSError" else RuntimeError)(f"rank 0: {detail}")
         port = detail
         if rank == 0:
-            self.service.on_frame = self.server.publish_frame
             self.service.on_pipeline = self.server.publish_pipeline
         self.service.start()
         self.service.ready.result()  # the scene exists on this rank
@@ -117,13 +127,18 @@ class EngineSession:
         self.service = None
         self.info = None
 
+    def _deliver(self, frame) -> None:
+        """Rank 0's render service hands each frame to the web server."""
+        if self.server is not None:
+            self.server.publish_frame(frame)
+
     def _require(self):
         if self.service is None:
             raise NotStarted("the engine is not running: call start() first")
         if self.service.stopped.is_set():
+            why = self.service.failure or "its error is on stderr"
             raise RuntimeError(
-                "the engine's render service has stopped (its error is on stderr): "
-                "call stop(), then start() again"
+                f"the engine's render service has stopped ({why}): call stop(), then start() again"
             )
         return self.service
 
@@ -142,6 +157,28 @@ class EngineSession:
         service = self._require()
         call = service.post_call("next_timestep", {"time": time}, self.registry.snapshot())
         return service.wait_call(call)
+
+    def checkpoint(self) -> dict:
+        """Collective: a step boundary without a swap (a pause holds it like next_timestep)."""
+        service = self._require()
+        call = service.post_call("checkpoint", {}, {})
+        return service.wait_call(call)
+
+    # -- pause / step / resume / history (decided on rank 0; elsewhere they do nothing) ----
+    def control_run(self, action: str) -> dict | None:
+        service = self._require()
+        return service.control_run(action) if service.rank == 0 else None
+
+    def run_state(self) -> dict | None:
+        service = self._require()
+        return service.run_state() if service.rank == 0 else None
+
+    def history_goto(self, step) -> dict | None:
+        service = self._require()
+        if service.rank != 0:
+            return None
+        service.submit({"op": "history_goto", "step": step}).result()
+        return service.run_state()
 
     def pipeline(self, action: str, **args):
         """Collective: one pipeline action (engine/pipeline.py) on every rank's service."""
@@ -170,18 +207,19 @@ class EngineSession:
 
     def _status(self, ranks=None) -> dict:
         service = self.service
-        stats = dict(service.stats) if service else {}
-        stats.pop("last_frame", None)
+        stats = service.stats() if service else {}
         return {
             "running": service is not None and not service.stopped.is_set(),
             "url": self.info["url"] if self.info else None,
             "datasets": {str(r["rank"]): r["datasets"] for r in ranks}
             if ranks
             else {str(service.rank if service else 0): self.registry.names()},
-            "active": service.scene.active if service and service.scene else None,
+            "active": stats.get("active"),
             "clients": self.server.clients if self.server else 0,
             "frames_pushed": self.server.frames_sent if self.server else 0,
             "native_render": self.native_error is None if service else None,
+            "run": service.run_state() if service and service.rank == 0 else None,
+            "history": {str(r["rank"]): r.get("history") for r in ranks} if ranks else None,
             **{
                 k: stats.get(k)
                 for k in ("frames", "last_render_ms", "last_encode_ms", "timestep", "time")
@@ -196,5 +234,8 @@ class EngineSession:
         return self._status()
 
     def last_frame(self):
-        """Rank 0: the newest frame (dict with JPEG bytes), or None before the first render."""
-        return self.service.stats["last_frame"] if self.service else None
+        """Rank 0: the newest frame (its wire message, with JPEG bytes), or None before one."""
+        from .server import frame_message
+
+        frame = self.service.last_frame() if self.service else None
+        return frame_message(frame) if frame is not None else None
