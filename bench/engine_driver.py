@@ -127,7 +127,15 @@ def torus():
     engine.stop()
 
 
-def insitu(sizes: list[float], steps: int, warmup: int):
+def add_pipeline(name: str) -> None:
+    """The pipeline section: outline + slice + contour on the block instead of its surface."""
+    engine.hide(name)
+    engine.add_filter("Outline", name, f"{name}_outline")
+    engine.add_filter("Slice", name, f"{name}_slice", **{"SliceType.Normal": [0.0, 0.0, 1.0]})
+    engine.add_filter("Contour", name, f"{name}_contour")  # f at its global mid-range
+
+
+def insitu(sizes: list[float], steps: int, warmup: int, pipeline: bool = False):
     info = engine.start(size=(600, 600))
     if rank == 0:
         instrument_frames()
@@ -157,6 +165,8 @@ def insitu(sizes: list[float], steps: int, warmup: int):
             name = f"block{int(cells)}"
             engine.register(name, engine.image(extent, spacing=spacing, point_data={"f": base}))
             engine.activate(name)
+            if pipeline:
+                add_pipeline(name)
             total_cells = (n - 1) ** 3
             surface = 2 * 3 * (n - 1) ** 2  # quads on the outside of the block: what Surface draws
             time.sleep(1.0)  # let the activation frame go out
@@ -209,11 +219,11 @@ def main(argv):
     mode = argv[0]
     if mode == "torus":
         torus()
-    elif mode == "insitu":
+    elif mode in ("insitu", "pipeline"):
         sizes = [float(s) for s in argv[1].split(",")]
         steps = int(argv[2]) if len(argv) > 2 else 10
         warmup = int(argv[3]) if len(argv) > 3 else 2
-        insitu(sizes, steps, warmup)
+        insitu(sizes, steps, warmup, pipeline=mode == "pipeline")
     else:
         raise SystemExit(f"unknown mode {mode!r}")
     say("STOPPED", {})

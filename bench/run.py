@@ -40,7 +40,16 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 PY = sys.executable
 RESULTS = BENCH / "results"
-SECTIONS = ["machine", "interaction", "profile", "insitu", "zerocopy", "overhead", "frontend"]
+SECTIONS = [
+    "machine",
+    "interaction",
+    "profile",
+    "insitu",
+    "pipeline",
+    "zerocopy",
+    "overhead",
+    "frontend",
+]
 
 
 def log(message: str) -> None:
@@ -589,17 +598,29 @@ def bench_profile(cfg) -> dict:
 
 
 # -- 2. in-situ latency --------------------------------------------------------------------
-def bench_insitu(cfg) -> dict:
-    sizes = cfg.insitu_sizes
+def bench_pipeline(cfg) -> dict:
+    """next_timestep() -> painted frame at 1e6 cells on 2 ranks: plain surface, then an
+    outline + slice + contour pipeline (its cost per step: the frame's ``pipelineMs``)."""
+    plain = bench_insitu(cfg, mode="insitu", ranks_list=[2], sizes=[1e6])
+    piped = bench_insitu(cfg, mode="pipeline", ranks_list=[2], sizes=[1e6])
+    return {
+        "rows": [{"view": "surface", **r} for r in plain["rows"]]
+        + [{"view": "outline+slice+contour", **r} for r in piped["rows"]],
+        "_raw": {"surface": plain["_raw"], "pipeline": piped["_raw"]},
+    }
+
+
+def bench_insitu(cfg, mode: str = "insitu", ranks_list=None, sizes=None) -> dict:
+    sizes = sizes or cfg.insitu_sizes
     rows = []
     raw = {}
-    for ranks in cfg.insitu_ranks:
+    for ranks in ranks_list or cfg.insitu_ranks:
         these = [s for s in sizes if not (ranks > 2 and s > cfg.insitu_max_oversubscribed)]
         label = ",".join(f"{s:g}" for s in these)
-        log(f"in-situ: {ranks} rank(s), cells {label}")
+        log(f"{mode}: {ranks} rank(s), cells {label}")
         driver = Proc(
-            mpiexec(ranks, BENCH / "engine_driver.py", "insitu", label, cfg.insitu_steps, 2),
-            f"in-situ {ranks} ranks",
+            mpiexec(ranks, BENCH / "engine_driver.py", mode, label, cfg.insitu_steps, 2),
+            f"{mode} {ranks} ranks",
         )
         browser = None
         try:
@@ -653,6 +674,7 @@ def bench_insitu(cfg) -> dict:
                     "render": [],
                     "deliver": [],
                     "paint": [],
+                    "pipeline": [],
                     "missing": 0,
                     "surface": step["surface_cells"],
                     "requested": step["requested_cells"],
@@ -670,6 +692,8 @@ def bench_insitu(cfg) -> dict:
                     answer["t_recv"] - answer["bench_t_render"] - answer["workTime"]
                 )
                 entry["paint"].append(answer["t_paint"] - answer["t_recv"])
+                if answer.get("pipelineMs") is not None:
+                    entry["pipeline"].append(answer["pipelineMs"])
         for cells, e in sorted(by_cells.items()):
             rows.append(
                 {
@@ -687,6 +711,8 @@ def bench_insitu(cfg) -> dict:
                     "render_encode_ms_p50": rnd(median(e["render"])),
                     "deliver_ms_p50": rnd(median(e["deliver"])),
                     "decode_paint_ms_p50": rnd(median(e["paint"])),
+                    # Part of render_encode: the pipeline's update (filters, ranges) before it.
+                    "pipeline_update_ms_p50": rnd(median(e["pipeline"])),
                 }
             )
     return {
@@ -1263,6 +1289,7 @@ def main(argv=None):
         "interaction": bench_interaction,
         "profile": bench_profile,
         "insitu": bench_insitu,
+        "pipeline": bench_pipeline,
         "zerocopy": bench_zerocopy,
         "overhead": bench_overhead,
         "frontend": bench_frontend,

@@ -24,6 +24,18 @@ export interface IFrame {
   /** The simulation step and time shown. */
   timestep: number;
   time: number;
+  /** What is coloured by which array and range (visible pipeline items). */
+  coloring: IFrameColoring[];
+}
+
+/**
+ * One visible item's colouring, as the frame's metadata carries it.
+ */
+export interface IFrameColoring {
+  item: string;
+  array: string;
+  association: string;
+  range: number[];
 }
 
 /**
@@ -49,7 +61,10 @@ export function asFrame(data: unknown): IFrame | null {
     workTime: Number(frame.workTime) || 0,
     mtime: Number(frame.mtime) || 0,
     timestep: Number(frame.timestep) || 0,
-    time: Number(frame.time) || 0
+    time: Number(frame.time) || 0,
+    coloring: Array.isArray(frame.coloring)
+      ? frame.coloring.filter(c => c && typeof c.array === 'string')
+      : []
   };
 }
 

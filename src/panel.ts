@@ -8,6 +8,7 @@ import { Panel, Widget } from '@lumino/widgets';
 import { fetchSessions } from './api';
 import { pvwIcon } from './icons';
 import { describeSession, ISessionInfo, orderSessions } from './sessions';
+import { PipelineView } from './pipelineview';
 import { IPvwViewports } from './tokens';
 import { ViewportWidget } from './viewport';
 
@@ -101,9 +102,13 @@ export class SessionsPanel extends Panel {
       return this._viewport;
     }
     this._viewport?.dispose();
+    this._pipeline?.dispose();
     const viewport = this._viewports.create({ sessionId, height: 'fill' });
     this._viewport = viewport;
     this.addWidget(viewport);
+    // The session's pipeline, on the viewport's connection (see pipelineview.ts).
+    this._pipeline = new PipelineView(viewport.connection);
+    this.addWidget(this._pipeline);
     this._render();
     return viewport;
   }
@@ -185,6 +190,7 @@ export class SessionsPanel extends Panel {
   private _sessions: ISessionInfo[] = [];
   private _error = '';
   private _viewport: ViewportWidget | null = null;
+  private _pipeline: PipelineView | null = null;
   private _poll: Poll;
   private _renderedKey = '';
   private _loaded = false;

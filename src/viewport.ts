@@ -13,7 +13,7 @@ import {
   WHEEL_END_DELAY_MS,
   wheelSpin
 } from './events';
-import { IDecodedFrame } from './frames';
+import { IDecodedFrame, IFrameColoring } from './frames';
 import { RunControls } from './runcontrols';
 import { VIEW_ID } from './wire';
 import { Widget } from '@lumino/widgets';
@@ -227,6 +227,10 @@ export class ViewportWidget extends Widget {
     this._hasFrame = true;
     this._lastWorkMs = frame.workTime;
     this._lastStep = frame.timestep;
+    this._lastTime = frame.time;
+    this._lastColoring = describeColoring(frame.coloring);
+    this.node.dataset.step = String(frame.timestep);
+    this.node.dataset.time = String(frame.time);
     this._framesDrawn += 1;
     this.node.dataset.frames = String(this._framesDrawn);
     this.node.dataset.still = String(frame.still);
@@ -294,7 +298,10 @@ export class ViewportWidget extends Widget {
         const fps = Math.round(this.connection.frameRate());
         const rate = fps > 0 ? `${fps} fps` : 'idle';
         const render = this._hasFrame ? ` · render ${Math.round(this._lastWorkMs)} ms` : '';
-        const step = this._hasFrame ? ` · step ${this._lastStep}` : '';
+        const step = this._hasFrame
+          ? ` · step ${this._lastStep} · t = ${formatNumber(this._lastTime)}` +
+            (this._lastColoring ? ` · ${this._lastColoring}` : '')
+          : '';
         text = `Live · ${rate}${render}${step}`;
         break;
       }
@@ -537,6 +544,8 @@ export class ViewportWidget extends Widget {
   private _lastWorkMs = 0;
   private _lastStep = 0;
   private _statusShownAt = 0;
+  private _lastTime = 0;
+  private _lastColoring = '';
   private _flashText = '';
   private _flashUntil = 0;
   private _pointers = new Map<number, IPointerSample>();
@@ -574,4 +583,21 @@ function button(label: string, title: string): HTMLButtonElement {
 
 function errorText(reason: unknown): string {
   return reason instanceof Error ? reason.message : String(reason);
+}
+
+/** A number for the status line: short, without float noise. */
+function formatNumber(value: number): string {
+  return Number.isInteger(value) ? String(value) : value.toPrecision(4).replace(/\.?0+$/, '');
+}
+
+/** "T [0, 1]" for the first coloured item (and how many more). */
+function describeColoring(coloring: IFrameColoring[]): string {
+  if (coloring.length === 0) {
+    return '';
+  }
+  const c = coloring[0];
+  const range =
+    c.range.length === 2 ? ` [${formatNumber(c.range[0])}, ${formatNumber(c.range[1])}]` : '';
+  const more = coloring.length > 1 ? ` +${coloring.length - 1}` : '';
+  return `${c.item}: ${c.array}${range}${more}`;
 }

@@ -14,6 +14,9 @@ import { Decoder, Encoder } from '@msgpack/msgpack';
 /** The topic the engine publishes frames on. */
 export const IMAGE_TOPIC = 'viewport.image.push.subscription';
 
+/** The topic the engine publishes the pipeline's description on after every change. */
+export const PIPELINE_TOPIC = 'pvw.pipeline';
+
 /** The topic the engine publishes the run's state on (paused, shown step, kept steps). */
 export const RUN_TOPIC = 'pvw.run';
 

@@ -35,9 +35,15 @@ describe('asFrame', () => {
       workTime: 0,
       mtime: 0,
       timestep: 0,
-      time: 0
+      time: 0,
+      coloring: []
     });
     expect(asFrame({ image: new Uint8Array([1]), still: false })!.still).toBe(false);
+  });
+
+  it('keeps the colouring entries that name an array', () => {
+    const coloring = [{ item: 'cut', array: 'T', association: 'POINTS', range: [0, 1] }, {}];
+    expect(asFrame({ image: new Uint8Array([1]), coloring })!.coloring).toEqual([coloring[0]]);
   });
 });
 

@@ -13,6 +13,7 @@ const source = JSON.parse(fs.readFileSync(WIRE_JSON, 'utf-8'));
 /** Each constant of wire.ts, as the path of its entry in wire.json. */
 const ENTRIES: Record<string, string> = {
   IMAGE_TOPIC: 'imageTopic',
+  PIPELINE_TOPIC: 'pipelineTopic',
   RUN_TOPIC: 'runTopic',
   VIEW_ID: 'viewId',
   CHUNK_HEADER_BYTES: 'chunkHeaderBytes',

@@ -52,7 +52,8 @@ export function meta(msg) {
     'bench_seq',
     'bench_t_render',
     'bench_render_ms',
-    'bench_encode_ms'
+    'bench_encode_ms',
+    'pipelineMs'
   ]) {
     if (msg[key] !== undefined) out[key] = msg[key];
   }

@@ -107,6 +107,78 @@ def goto(step) -> dict:
     return session.run_rpc("pvw.history.goto", step)
 
 
+# -- the pipeline, on every engine (see jupyterlab_pvw.engine for the same calls in MPI code)
+def add_filter(kind: str, input: str, name: str | None = None, **properties) -> str:
+    """Add ParaView filter ``kind`` on ``input``; properties by ParaView's names."""
+    from .notebook import session
+
+    return session.pipeline("add", kind=kind, input=input, name=name, properties=properties)["name"]
+
+
+def set_properties(name: str, **properties) -> None:
+    from .notebook import session
+
+    session.pipeline("set", name=name, properties=properties)
+
+
+def remove(name: str, recursive: bool = False) -> list:
+    from .notebook import session
+
+    return session.pipeline("remove", name=name, recursive=recursive)
+
+
+def show(name: str) -> None:
+    from .notebook import session
+
+    session.pipeline("show", name=name)
+
+
+def hide(name: str) -> None:
+    from .notebook import session
+
+    session.pipeline("hide", name=name)
+
+
+def color_by(name: str, array: str | None = None, **options):
+    """Colour an item: association, preset, range, log, mode, component, solid."""
+    from .notebook import session
+
+    return session.pipeline("color_by", name=name, array=array, **options)
+
+
+def scalar_bar(name: str, visible: bool = True) -> None:
+    from .notebook import session
+
+    session.pipeline("scalar_bar", name=name, visible=visible)
+
+
+def representation(name: str, kind: str | None = None, opacity: float | None = None) -> None:
+    from .notebook import session
+
+    session.pipeline("representation", name=name, representation=kind, opacity=opacity)
+
+
+def pipeline() -> list:
+    """Every pipeline item: name, kind, input, properties, visible, colouring, arrays."""
+    from .notebook import session
+
+    return session.pipeline("list")
+
+
+def pipeline_code() -> str:
+    """The pipeline as a paraview.simple script."""
+    from .notebook import session
+
+    return session.pipeline("code")
+
+
+def run_pipeline(code: str):
+    """Run paraview.simple code on every engine against the live sources (``sources``)."""
+    from .notebook import session
+
+    return session.pipeline("run_code", code=code)
+
+
 def load_ipython_extension(ipython):
     from .magics import load_ipython_extension as load
 

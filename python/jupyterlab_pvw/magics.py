@@ -7,12 +7,13 @@ ipyparallel's ``%px`` uses); its docstring is its help, the first line its summa
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 from typing import Callable
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
 from IPython.utils.process import arg_split
@@ -92,6 +93,43 @@ def _print_run_state(state: dict) -> None:
     where = f"step {state['step']}" + (f", {behind} behind live" if behind else "")
     kept = f", kept {state['kept'][0]}..{state['kept'][1]}" if state.get("kept") else ""
     print(f"pvw: {'paused' if state['paused'] else 'running'} at {where}{kept}")
+
+
+# -- the live pipeline's value parsing (engine/pipeline.py) ---------------------------------
+def _value(text: str):
+    """A property value from the command line: JSON, a comma list, or plain text."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    if "," in text:
+        return [_value(part) for part in text.split(",")]
+    return text
+
+
+def _assignments(items) -> dict:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(
+                f"properties are NAME=VALUE (e.g. SliceType.Normal=0,0,1), got {item!r}"
+            )
+        out[key] = _value(value)
+    return out
+
+
+def _print_pipeline(items: list) -> None:
+    for item in items:
+        c = item["coloring"]
+        colour = (
+            f"{c['array']} [{c['range'][0]:g}, {c['range'][1]:g}]"
+            if c and c.get("range")
+            else "solid"
+        )
+        eye = "shown" if item["visible"] else "hidden"
+        feeds = f" <- {item['input']}" if item["input"] else ""
+        print(f"{item['name']:<16} {item['kind']:<14}{feeds:<14} {eye:<7} {colour}")
 
 
 height_option = argument(
@@ -314,6 +352,144 @@ class PvwMagics(Magics):
         import jupyterlab_pvw
 
         _print_run_state(jupyterlab_pvw.goto(args.step))
+
+    # == The live pipeline (engine/pipeline.py): collective on every engine ================
+    @command("filter")
+    @argument("kind", metavar="KIND", help="ParaView's name: Slice, Clip, Contour, ...")
+    @argument("input", metavar="INPUT", help="a dataset or another filter")
+    @argument("--name", default=None, help="the new item's name (default KIND1, ...)")
+    @argument("props", nargs=argparse.REMAINDER, metavar="PROP=VALUE", help="ParaView properties")
+    def _filter(self, args):
+        """Add a ParaView filter: %pvw filter Slice T --name cut SliceType.Normal=0,0,1"""
+        props, name = list(args.props), args.name
+        if "--name" in props:  # after the properties too
+            at = props.index("--name")
+            if at + 1 >= len(props):
+                raise UsageError("--name needs a value")
+            name = props[at + 1]
+            del props[at : at + 2]
+        name = session.pipeline(
+            "add", kind=args.kind, input=args.input, name=name, properties=_assignments(props)
+        )["name"]
+        print(f"pvw: added {name}")
+
+    @command("set")
+    @argument("name", metavar="NAME")
+    @argument("props", nargs="+", metavar="PROP=VALUE", help="ParaView properties")
+    def _set(self, args):
+        """Change a filter's properties (all or nothing): %pvw set cut Isosurfaces=0.5"""
+        session.pipeline("set", name=args.name, properties=_assignments(args.props))
+
+    @command("color")
+    @argument("name", metavar="NAME")
+    @argument("array", nargs="?", default=None, metavar="ARRAY")
+    @argument("--cells", action="store_true", help="a cell array (default: point)")
+    @argument("--preset", nargs="+", default=None, help="a ParaView colour map preset")
+    @argument("--range", nargs=2, type=_number, default=None, metavar=("MIN", "MAX"))
+    @argument("--mode", choices=["grow", "step", "fixed"], default=None, help="range mode")
+    @argument("--log", action="store_true", default=None, help="log scale")
+    @argument("--linear", dest="log", action="store_false", help="linear scale")
+    @argument("--component", default=None, help="Magnitude, X, Y, Z or an index")
+    @argument("--solid", nargs=3, type=_number, default=None, metavar=("R", "G", "B"))
+    def _color(self, args):
+        """Colour an item: %pvw color cut T --preset "Viridis (matplotlib)" --mode step"""
+        component = args.component
+        if component is not None and component.lstrip("-").isdigit():
+            component = int(component)
+        result = session.pipeline(
+            "color_by",
+            name=args.name,
+            array=args.array,
+            association="CELLS" if args.cells else None,
+            preset=" ".join(args.preset) if args.preset else None,
+            range=args.range,
+            log=args.log,
+            mode=args.mode,
+            component=component,
+            solid=args.solid,
+        )
+        if result:
+            lo, hi = result["range"]
+            print(f"pvw: {args.name} coloured by {result['array']} [{lo:g}, {hi:g}]")
+
+    @command("show")
+    @argument("name", metavar="NAME")
+    def _show(self, args):
+        """Show a pipeline item."""
+        session.pipeline("show", name=args.name)
+
+    @command("hide")
+    @argument("name", metavar="NAME")
+    def _hide(self, args):
+        """Hide a pipeline item."""
+        session.pipeline("hide", name=args.name)
+
+    @command("remove")
+    @argument("name", metavar="NAME")
+    @argument("-r", "--recursive", action="store_true", help="and the filters fed by it")
+    def _remove(self, args):
+        """Delete a filter (-r: and the filters fed by it)."""
+        gone = session.pipeline("remove", name=args.name, recursive=args.recursive)
+        print(f"pvw: removed {', '.join(gone)}")
+
+    @command("legend")
+    @argument("name", metavar="NAME")
+    @argument("state", choices=["on", "off"], nargs="?", default="on")
+    def _legend(self, args):
+        """Show or hide an item's colour legend."""
+        session.pipeline("scalar_bar", name=args.name, visible=args.state == "on")
+
+    @command("pipeline")
+    @argument(
+        "action",
+        nargs="?",
+        choices=["list", "save", "load", "code"],
+        default="list",
+        help="list (default); save/load FILE as JSON; code: as a pvbatch script",
+    )
+    @argument("file", nargs="?", default=None, metavar="FILE")
+    @argument("--replace", action="store_true", help="load: replace existing filters")
+    def _pipeline(self, args):
+        """List the pipeline; save/load it as JSON; code: print it as a pvbatch script.
+
+        The cell magic %%pvw pipeline runs its cell's paraview.simple code on every engine
+        against the live sources (sources["T"], Show, Slice, ... are in scope).
+        """
+        if args.action in ("save", "load") and not args.file:
+            raise UsageError(f"%pvw pipeline {args.action} needs a FILE")
+        if args.action == "save":
+            items = session.pipeline("list")
+            try:
+                with open(args.file, "w") as f:
+                    json.dump(items, f, indent=1)
+            except OSError as exc:
+                raise UsageError(f"cannot save the pipeline to {args.file}: {exc}") from None
+            print(f"pvw: saved {len(items)} items to {args.file}")
+        elif args.action == "load":
+            try:
+                with open(args.file) as f:
+                    description = json.load(f)
+            except (OSError, ValueError) as exc:
+                raise UsageError(f"cannot read a pipeline from {args.file}: {exc}") from None
+            result = session.pipeline("load", description=description, replace=args.replace)
+            print(f"pvw: loaded {', '.join(result['loaded'])}")
+        elif args.action == "code":
+            print(session.pipeline("code"))
+        else:
+            _print_pipeline(session.pipeline("list"))
+
+    @cell_magic("pvw")
+    def pvw_cell(self, line: str, cell: str):
+        """``%%pvw pipeline``: run the cell's paraview.simple code on every engine, against
+        the live sources (``sources["T"]``, ``Show``, ``Slice``, ... are in scope)."""
+        if line.split() != ["pipeline"]:
+            raise UsageError("the cell magic is %%pvw pipeline (the cell: paraview.simple code)")
+        try:
+            return session.pipeline("run_code", code=cell)
+        except (InputError, EngineError) as exc:
+            raise UsageError(str(exc)) from None
+
+    # == end of the pipeline commands ========================================================
 
 
 PvwMagics.pvw.__doc__ = _usage()  # %pvw? shows the same list

@@ -251,6 +251,11 @@ class NotebookSession:
             except WslinkError as exc:  # the engine refused (e.g. step while running)
                 raise InputError(str(exc)) from None
 
+    # -- the pipeline (engine/pipeline.py), on every engine at once -------------------------
+    def pipeline(self, action: str, **args):
+        """One pipeline action on every engine (collective there); rank 0's result."""
+        return self._require().run(_engine_pipeline, action, args)[0]
+
 
 def _check_name(check_name, name) -> None:
     """The engine's dataset-name rule, as an input error."""
@@ -258,6 +263,13 @@ def _check_name(check_name, name) -> None:
         check_name(name)
     except (TypeError, ValueError) as exc:
         raise InputError(str(exc)) from None
+
+
+def _engine_pipeline(action: str, args: dict):
+    """Runs on each engine: the engine's collective pipeline call."""
+    from jupyterlab_pvw.engine import _session
+
+    return _session.pipeline(action, **args)
 
 
 session = NotebookSession()

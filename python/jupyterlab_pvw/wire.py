@@ -13,6 +13,7 @@ from pathlib import Path
 _WIRE = json.loads((Path(__file__).with_name("wire.json")).read_text())
 
 IMAGE_TOPIC: str = _WIRE["imageTopic"]
+PIPELINE_TOPIC: str = _WIRE["pipelineTopic"]
 RUN_TOPIC: str = _WIRE["runTopic"]  # pause/step/history state, published when it changes
 VIEW_ID: str = _WIRE["viewId"]
 CHUNK_HEADER_BYTES: int = _WIRE["chunkHeaderBytes"]

@@ -77,7 +77,8 @@ while True:
             if rank == 0:
                 print(f"PVW_STEPS {steps}", flush=True)
         elif verb == "call":
-            result = eval(arg, {"engine": engine, "np": np})  # test driver only
+            # test driver only
+            result = eval(arg, {"engine": engine, "np": np, "rank": rank, "size": size})
             if rank == 0:
                 print("PVW_RESULT " + json.dumps(result, default=str), flush=True)
         elif verb == "restart":

@@ -14,7 +14,10 @@ import pytest
 from conftest import require_paraview_env
 from jupyter_client.manager import start_new_kernel
 
-COMMANDS = "start stop status view register activate next sessions attach connect launch".split()
+COMMANDS = (
+    "start stop status view register activate next sessions attach connect launch "
+    "pause step resume goto filter set color show hide remove legend pipeline"
+).split()
 
 
 class Kernel:

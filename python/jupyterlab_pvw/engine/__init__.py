@@ -15,6 +15,9 @@ Knows nothing of Jupyter: the same calls work in ipyparallel engines and under a
 
 from __future__ import annotations
 
+# Loaded first so that the function ``pipeline()`` below, not this module, is the
+# package's attribute (a submodule imported later would replace it).
+from . import pipeline as _pipeline_module  # noqa: F401
 from .datasets import image, rectilinear, structured, unstructured
 from .registry import DatasetRegistry
 from .session import EngineSession, NotStarted
@@ -42,6 +45,21 @@ __all__ = [
     "structured",
     "unstructured",
     "NotStarted",
+    "add_filter",
+    "set_properties",
+    "remove",
+    "show",
+    "hide",
+    "color_by",
+    "scalar_bar",
+    "representation",
+    "pipeline",
+    "pipeline_code",
+    "load_pipeline",
+    "run_pipeline",
+    "run_pipeline_code",
+    "filter_kinds",
+    "presets",
 ]
 
 
@@ -136,3 +154,117 @@ def run_state() -> dict | None:
 def history_goto(step) -> dict | None:
     """Show kept step ``step`` (a step number) or ``"live"``; the run goes on meanwhile."""
     return _session.history_goto(step)
+
+
+# -- the pipeline (engine/pipeline.py): every call is collective ---------------------------
+
+
+def add_filter(kind: str, input: str, name: str | None = None, **properties) -> str:
+    """Collective: add ParaView filter ``kind`` (e.g. "Slice", "Contour") on ``input`` (a
+    registered dataset or another item); returns its name. Properties use ParaView's names,
+    sub-properties with a dot: ``add_filter("Slice", "T", **{"SliceType.Normal": [0, 0, 1]})``,
+    ``add_filter("Contour", "T", ContourBy=["POINTS", "T"], Isosurfaces=[0.5])``.
+    Each rank filters its own piece; it re-executes on the new pieces after next_timestep().
+    """
+    return _session.pipeline("add", kind=kind, input=input, name=name, properties=properties)[
+        "name"
+    ]
+
+
+def set_properties(name: str, **properties) -> None:
+    """Collective: change a filter's properties (all or nothing; ParaView's names)."""
+    _session.pipeline("set", name=name, properties=properties)
+
+
+def remove(name: str, recursive: bool = False) -> list:
+    """Collective: delete a filter; ``recursive`` also deletes the items fed by it."""
+    return _session.pipeline("remove", name=name, recursive=recursive)
+
+
+def show(name: str) -> None:
+    """Collective: show an item."""
+    _session.pipeline("show", name=name)
+
+
+def hide(name: str) -> None:
+    """Collective: hide an item."""
+    _session.pipeline("hide", name=name)
+
+
+def color_by(
+    name: str,
+    array: str | None = None,
+    association: str | None = None,
+    preset: str | None = None,
+    range=None,
+    log: bool | None = None,
+    mode: str | None = None,
+    component=None,
+    solid=None,
+) -> dict | None:
+    """Collective: colour an item by a point or cell array (vectors by magnitude, or
+    ``component`` "X"/"Y"/"Z"/index), with a ParaView preset (e.g. "Viridis (matplotlib)"),
+    a log scale, and a range ``mode``: "grow" over the run (default), "step" (each step's
+    global range) or "fixed" (``range=[lo, hi]``). ``solid=[r, g, b]`` for one colour.
+    ``array=None`` keeps the current array (to change only the preset, range, ...)."""
+    return _session.pipeline(
+        "color_by",
+        name=name,
+        array=array,
+        association=association,
+        preset=preset,
+        range=range,
+        log=log,
+        mode=mode,
+        component=component,
+        solid=solid,
+    )
+
+
+def scalar_bar(name: str, visible: bool = True) -> None:
+    """Collective: show or hide the item's colour legend (on by default when coloured)."""
+    _session.pipeline("scalar_bar", name=name, visible=visible)
+
+
+def representation(name: str, kind: str | None = None, opacity: float | None = None) -> None:
+    """Collective: the item's representation ("Surface", "Wireframe", ...) and opacity."""
+    _session.pipeline("representation", name=name, representation=kind, opacity=opacity)
+
+
+def pipeline() -> list:
+    """Collective: every item (name, kind, input, properties, visible, colouring, arrays)."""
+    return _session.pipeline("list")
+
+
+def pipeline_code() -> str:
+    """Collective: the pipeline as a ``paraview.simple`` script (to rerun in pvbatch)."""
+    return _session.pipeline("code")
+
+
+def load_pipeline(description: list, replace: bool = False) -> dict:
+    """Collective: rebuild a pipeline from ``pipeline()``'s description (e.g. saved JSON)."""
+    return _session.pipeline("load", description=description, replace=replace)
+
+
+def run_pipeline(fn):
+    """Collective: ``fn(simple, sources)`` on every rank's render service, in lockstep, with
+    ``sources`` the live items by name. Anything ParaView has; the proxies it makes join
+    the pipeline. If it fails on any rank, every rank raises and its proxies are deleted."""
+    if not callable(fn):
+        raise TypeError("run_pipeline takes a function fn(simple, sources)")
+    return _session.pipeline("run", fn=fn)
+
+
+def run_pipeline_code(code: str):
+    """Collective: like ``run_pipeline``, for source text (what ``%%pvw pipeline`` sends)."""
+    return _session.pipeline("run_code", code=code)
+
+
+def filter_kinds() -> list:
+    """Collective: every filter kind add_filter() accepts."""
+    return _session.pipeline("kinds")
+
+
+def presets() -> list:
+    """Collective: ParaView's colour-map preset names."""
+    return _session.pipeline("presets")

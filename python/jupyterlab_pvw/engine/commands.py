@@ -32,6 +32,7 @@ class Commands:
         self.history = history or History(0, 1, channel)
         self.live_pieces: dict = {}  # the newest step's pieces, to return to live
         self.looking_back: tuple[int, float] | None = None  # (step, time) shown instead
+        self._pipeline_change: list | None = None  # the description after a pipeline change
 
     @property
     def shown_step(self) -> int:
@@ -153,3 +154,31 @@ class Commands:
             "history": self.history.summary,
         }
         return self.channel.gather(local)
+
+    # -- the live pipeline (engine/pipeline.py, through Scene.pipeline_request) -------------
+    def do_pipeline(self, pieces, action: str, args: dict | None = None):
+        """One pipeline action (add, set, remove, color_by, run, load, list, ...).
+
+        The pipeline rolls back its own partial changes when a rank fails; the service agrees
+        the error. After a change every rank builds the new description (collective) for
+        ``take_pipeline_change``.
+        """
+        self._pipeline_change = None
+        args = args or {}
+        # A function cannot be compared across ranks; everything else must match.
+        asked = self.channel.allgather(
+            repr((action, sorted((k, v) for k, v in args.items() if k != "fn")))
+        )
+        if any(a != asked[0] for a in asked):
+            raise ValueError(
+                f"ranks made different pipeline calls: {asked}; every rank must pass the same"
+            )
+        result, changed = self.scene.pipeline_request(action, args, pieces)
+        if changed:
+            self._pipeline_change = self.scene.pipeline.describe()
+        return result
+
+    def take_pipeline_change(self) -> list | None:
+        """The description after the last pipeline command, if it changed anything (once)."""
+        change, self._pipeline_change = self._pipeline_change, None
+        return change

@@ -7,10 +7,13 @@ rank in the same order; the render service guarantees that.
 
 from __future__ import annotations
 
+import inspect
+import os
 import time
+import traceback
 
 from .camera import Camera
-from .datasets import first_array, local_range
+from .pipeline import Pipeline
 
 
 class Scene:
@@ -22,9 +25,18 @@ class Scene:
         self.view.ViewSize = list(size)
         self.view.OrientationAxesVisibility = 1
         self.producers: dict = {}  # name -> (producer, display)
-        self.coloring: dict = {}  # name -> [association, array name, lo, hi]
+        self.pipeline = Pipeline(simple, channel, self.view)  # displays, colours, filters
         self.active: str | None = None
         self.time = 0.0
+
+    @property
+    def coloring(self) -> dict:
+        """name -> [association, array name, lo, hi] of every item coloured by an array."""
+        return {
+            name: [c["association"], c["array"], *(c["range"] or [0.0, 1.0])]
+            for name, item in self.pipeline.items.items()
+            if (c := item.coloring) is not None
+        }
 
     # -- data -----------------------------------------------------------------------------
     def _whole_extent(self, piece):
@@ -47,88 +59,159 @@ class Scene:
         if name not in self.producers:
             producer = self.simple.PVTrivialProducer(registrationName=name)
             self.producers[name] = (producer, None)
+            self.pipeline.add_source(name, producer)
         producer = self.producers[name][0]
         producer.GetClientSideObject().SetOutput(piece)
         if whole is not None:
             producer.WholeExtent = whole
         producer.MarkModified(producer)  # without it the view keeps the old data
 
+    def ensure_source(self, name: str, pieces: dict) -> None:
+        """A registered dataset as a pipeline input, even if never shown (collective)."""
+        if name in self.producers:
+            return
+        have = self.channel.allgather(name in pieces)
+        if not all(have):
+            missing = [r for r, ok in enumerate(have) if not ok]
+            raise KeyError(
+                f"no pipeline item or dataset named {name!r} (not registered on rank(s) "
+                f"{missing}); items: {list(self.pipeline.items) or 'none'}"
+            )
+        self.set_piece(name, pieces[name])
+
     def show(self, name: str, piece) -> None:
-        """Make ``name`` the visible dataset, coloured by its first array (collective)."""
-        producer, display = self.producers[name]
-        for other, (_, other_display) in self.producers.items():
-            if other != name and other_display is not None:
-                self.simple.Hide(self.producers[other][0], self.view)
-        if display is None:
-            display = self.simple.Show(producer, self.view)
-            # Set explicitly: Show picks a default from each rank's own piece, which differs.
-            display.Representation = "Surface"
-            self.producers[name] = (producer, display)
-        else:
-            self.simple.Show(producer, self.view)
+        """Make ``name`` the visible dataset, coloured by its default array (collective)."""
+        for other in self.producers:
+            if other != name:
+                self.pipeline.set_visible(other, False)
+        item = self.pipeline.items[name]
+        self.pipeline.set_visible(name, True)
+        self.producers[name] = (item.proxy, item.display)
         self.active = name
-        if name not in self.coloring:
-            array = first_array(piece)
-            # Agree on one array: rank 0's choice wins (ranks may hold different arrays).
-            array = self.channel.allgather(array)[0]
-            if array is not None:
-                self.color_by(name, piece, array[0], array[1])
+        if item.coloring is None and item.solid is None:
+            self.pipeline.default_coloring(item)
         self.reset_camera()
 
     def color_by(
         self, name: str, piece, association: str | None, array: str | None, value_range=None
     ):
-        """Colour ``name`` by an array with a global range (collective)."""
-        producer, display = self.producers[name]
+        """Colour ``name`` by an array with a global range, or solid if no array (collective)."""
         if array is None:
-            self.simple.ColorBy(display, None)
-            self.coloring.pop(name, None)
+            self.pipeline.color_by(name, solid=self.pipeline.items[name].solid or [1, 1, 1])
             return
-        lo, hi = value_range if value_range else self._global_range(piece, association, array)
-        self.simple.ColorBy(display, (association, array))
-        self.coloring[name] = [association, array, lo, hi]
-        self._apply_range(name)
-
-    def _global_range(self, piece, association, array):
-        local = local_range(piece, association, array) if piece is not None else None
-        lo, hi = local if local else (float("inf"), float("-inf"))
-        lo, hi = self.channel.allreduce_range(lo, hi)
-        if lo > hi:
-            where = "point" if association == "POINTS" else "cell"
-            raise KeyError(f"no {where} array named {array!r} on any rank")
-        return lo, hi
-
-    def _apply_range(self, name: str) -> None:
-        association, array, lo, hi = self.coloring[name]
-        if hi <= lo:
-            hi = lo + 1e-12 if lo == 0 else lo + abs(lo) * 1e-6
-        lut = self.simple.GetColorTransferFunction(array)
-        # Symmetric mode's automatic rescale looks at local data only; ranks would disagree.
-        lut.AutomaticRescaleRangeMode = "Never"
-        lut.RescaleTransferFunction(lo, hi)
-        self.simple.GetOpacityTransferFunction(array).RescaleTransferFunction(lo, hi)
+        self.pipeline.color_by(name, array, association, range=value_range)
 
     def grow_range(self, name: str, piece) -> None:
-        """After a new step, widen the colour range to cover the new values (collective)."""
-        if name not in self.coloring:
-            return
-        association, array, lo, hi = self.coloring[name]
-        new_lo, new_hi = self._global_range(piece, association, array)
-        self.coloring[name] = [association, array, min(lo, new_lo), max(hi, new_hi)]
-        self._apply_range(name)
+        """Kept for the render service's step: ranges now follow in ``set_time``."""
 
     def set_representation(self, name: str, representation: str) -> None:
-        _, display = self.producers[name]
-        if display is None:
+        if self.pipeline.items[name].display is None:
             raise KeyError(f"dataset {name!r} has not been shown yet")
-        allowed = list(display.GetProperty("Representation").Available)
-        if representation not in allowed:
-            raise ValueError(f"unknown representation {representation!r}; choose one of {allowed}")
-        display.Representation = representation
+        self.pipeline.set_representation(name, representation)
 
     def set_time(self, value: float) -> None:
+        """The step's last call: new time; the pipeline's colour ranges follow at the next render."""
         self.time = float(value)
         self.view.ViewTime = self.time
+        self.pipeline.new_step(self.time)
+
+    # -- the pipeline's requests (collective) ------------------------------------------------
+    def pipeline_request(self, action: str, args: dict, pieces: dict):
+        """Run one pipeline action; returns (result, whether the pipeline changed)."""
+        p = self.pipeline
+        handlers = {
+            "list": (lambda: p.describe(), False),
+            "properties": (lambda name: p.properties(name), False),
+            "presets": (lambda: p.presets(), False),
+            "kinds": (lambda: p.kinds(), False),
+            "code": (lambda: p.code(), False),
+            "add": (lambda **a: self._add(pieces, **a), True),
+            "set": (lambda name, properties: p.set_properties(name, properties), True),
+            "remove": (lambda name, recursive=False: p.remove(name, recursive), True),
+            "show": (lambda name: p.set_visible(name, True), True),
+            "hide": (lambda name: p.set_visible(name, False), True),
+            "color_by": (lambda name, **a: p.color_by(name, **a), True),
+            "scalar_bar": (lambda name, visible=True: p.set_scalar_bar(name, visible), True),
+            "representation": (
+                lambda name, representation=None, opacity=None: p.set_representation(
+                    name, representation, opacity
+                ),
+                True,
+            ),
+            "run": (lambda fn: p.run(fn), True),
+            "run_code": (lambda code: p.run(_code_runner(code)), True),
+            "load": (
+                lambda description, replace=False: self._load(pieces, description, replace),
+                True,
+            ),
+        }
+        if action not in handlers:
+            raise ValueError(f"unknown pipeline action {action!r}; known: {sorted(handlers)}")
+        handler, changes = handlers[action]
+        try:
+            bound = inspect.signature(handler).bind(**args)
+        except TypeError as exc:
+            raise TypeError(f"pipeline {action}: {exc}") from None
+        try:
+            return handler(*bound.args, **bound.kwargs), changes
+        except Exception:
+            if os.environ.get("PVW_DEBUG"):
+                traceback.print_exc()
+            raise
+
+    def _add(self, pieces, kind, input, name=None, properties=None):
+        if isinstance(input, str) and input not in self.pipeline.items:
+            self.ensure_source(input, pieces)
+        return {"name": self.pipeline.add_filter(kind, input, name, properties or {})}
+
+    def _load(self, pieces, description, replace=False):
+        """Rebuild a saved pipeline (``describe()`` output); all or nothing for new filters."""
+        p = self.pipeline
+        if not isinstance(description, list) or not all(isinstance(d, dict) for d in description):
+            raise TypeError("a pipeline description is a list of items (what pipeline() returns)")
+        filters = [d for d in description if not d.get("source") and not d.get("custom")]
+        clash = [d.get("name") for d in filters if d.get("name") in p.items]
+        if clash and not replace:
+            raise ValueError(f"items {clash} exist already: remove them, or load with replace=True")
+        if replace:
+            for name in [n for n, i in p.items.items() if not i.source and n in p.items]:
+                if name in p.items:
+                    p.remove(name, recursive=True)
+        added = []
+        try:
+            for d in description:
+                if d.get("custom"):
+                    continue
+                if d.get("source"):
+                    self.ensure_source(d["name"], pieces)
+                else:
+                    self._add(pieces, d["kind"], d["input"], d["name"], d.get("properties"))
+                    added.append(d["name"])
+                name = d["name"]
+                p.set_visible(name, bool(d.get("visible", True)))
+                p.set_representation(name, d.get("representation"), d.get("opacity"))
+                c = d.get("coloring")
+                if c:
+                    fixed = c.get("mode") == "fixed"
+                    p.color_by(
+                        name,
+                        c["array"],
+                        c.get("association"),
+                        preset=c.get("preset"),
+                        range=c.get("range") if fixed else None,
+                        log=c.get("log"),
+                        mode=c.get("mode"),
+                        component=c.get("component"),
+                    )
+                    p.set_scalar_bar(name, bool(d.get("scalar_bar", True)))
+                elif d.get("solid"):
+                    p.color_by(name, solid=d["solid"])
+        except Exception:
+            for name in reversed(added):
+                if name in p.items:
+                    p.remove(name, recursive=True)
+            raise
+        return {"loaded": [d["name"] for d in description if not d.get("custom")]}
 
     # -- camera and frames ----------------------------------------------------------------
     def reset_camera(self) -> None:
@@ -146,6 +229,7 @@ class Scene:
         if list(self.view.ViewSize) != list(size):
             self.view.ViewSize = list(size)
         start = time.perf_counter()
+        self.pipeline.prepare_render()  # under the GIL: the shim's render runs no Python
         if self.shim is not None:
             jpeg, width, height, encode_ms = self.shim.capture_jpeg(
                 self.view.SMProxy, quality, encode
@@ -175,6 +259,7 @@ class Scene:
 
     def close(self) -> None:
         """Delete this session's proxies; frees the view's GL context (collective)."""
+        self.pipeline.close()
         for producer, display in self.producers.values():
             if display is not None:
                 self.simple.Hide(producer, self.view)
@@ -182,3 +267,17 @@ class Scene:
         self.producers.clear()
         self.simple.Delete(self.view)
         self.view = None
+
+
+def _code_runner(code: str):
+    """``run_pipeline`` for source text: the cell runs with paraview.simple's names,
+    ``simple`` and ``sources`` (the live items by name) in scope."""
+    if not isinstance(code, str):
+        raise TypeError("pipeline code is text")
+    compiled = compile(code, "<pvw pipeline>", "exec")  # a syntax error fails on every rank
+
+    def run(simple, sources):
+        namespace = {**vars(simple), "simple": simple, "sources": sources}
+        exec(compiled, namespace)
+
+    return run

@@ -17,7 +17,15 @@ from wslink import register as exportRpc
 from wslink.chunking import UnChunker
 from wslink.websocket import LinkProtocol, ServerProtocol
 
-from ..wire import IMAGE_TOPIC, MAX_FPS_RANGE, MAX_SIZE, MIN_SIZE, QUALITY_RANGE, VIEW_ID
+from ..wire import (
+    IMAGE_TOPIC,
+    MAX_FPS_RANGE,
+    MAX_SIZE,
+    MIN_SIZE,
+    PIPELINE_TOPIC,
+    QUALITY_RANGE,
+    VIEW_ID,
+)
 from .run_rpc import RunProtocol, RunStatePublisher
 
 # The engine only receives small RPCs: bound what one client can make rank 0 allocate
@@ -54,6 +62,9 @@ def frame_message(frame) -> dict:
         "quality": frame.quality,
         "timestep": frame.timestep,
         "time": frame.time,
+        # The live pipeline (pipeline.py): what the legend shows, and its cost this frame.
+        "coloring": frame.coloring,
+        "pipelineMs": frame.pipeline_ms,
     }
 
 
@@ -223,6 +234,79 @@ class PvwProtocol(LinkProtocol):
         return {"timestep": stats["timestep"], "time": stats["time"]}
 
 
+class PipelineProtocol(LinkProtocol):
+    """The live pipeline (engine/pipeline.py): every change is published to every client on
+    the pipeline topic, so every viewer and panel stays in step."""
+
+    def __init__(self, server: WebServer):
+        super().__init__()
+        self.service = server.service
+
+    async def _do(self, action: str, **args):
+        command = {"op": "pipeline", "action": action, "args": args}
+        return await asyncio.wrap_future(self.service.submit(command))
+
+    @exportRpc("pvw.pipeline.list")
+    async def list(self):
+        return await self._do("list")
+
+    @exportRpc("pvw.pipeline.add")
+    async def add(self, kind, input, name=None, properties=None):
+        return await self._do("add", kind=kind, input=input, name=name, properties=properties)
+
+    @exportRpc("pvw.pipeline.set")
+    async def set(self, name, properties):
+        if not isinstance(properties, dict):
+            raise TypeError("pvw.pipeline.set takes a name and {property: value}")
+        return await self._do("set", name=name, properties=properties)
+
+    @exportRpc("pvw.pipeline.remove")
+    async def remove(self, name, recursive=False):
+        return await self._do("remove", name=name, recursive=bool(recursive))
+
+    @exportRpc("pvw.pipeline.show")
+    async def show(self, name):
+        return await self._do("show", name=name)
+
+    @exportRpc("pvw.pipeline.hide")
+    async def hide(self, name):
+        return await self._do("hide", name=name)
+
+    @exportRpc("pvw.pipeline.color_by")
+    async def color_by(self, name, options=None):
+        """``options``: array, association, preset, range, log, mode, component, solid."""
+        options = options or {}
+        if not isinstance(options, dict):
+            raise TypeError("pvw.pipeline.color_by takes a name and an options object")
+        return await self._do("color_by", name=name, **options)
+
+    @exportRpc("pvw.pipeline.scalar_bar")
+    async def scalar_bar(self, name, visible=True):
+        return await self._do("scalar_bar", name=name, visible=bool(visible))
+
+    @exportRpc("pvw.pipeline.representation")
+    async def representation(self, name, representation=None, opacity=None):
+        return await self._do(
+            "representation", name=name, representation=representation, opacity=opacity
+        )
+
+    @exportRpc("pvw.pipeline.properties")
+    async def properties(self, name):
+        return await self._do("properties", name=name)
+
+    @exportRpc("pvw.pipeline.kinds")
+    async def kinds(self):
+        return await self._do("kinds")
+
+    @exportRpc("pvw.pipeline.code")
+    async def code(self):
+        return await self._do("code")
+
+    @exportRpc("pvw.presets")
+    async def presets(self):
+        return await self._do("presets")
+
+
 class EngineServerProtocol(ServerProtocol):
     def __init__(self, server: WebServer):
         self._server = server
@@ -232,6 +316,7 @@ class EngineServerProtocol(ServerProtocol):
     def initialize(self):
         self.registerLinkProtocol(ViewportProtocol(self._server))
         self.registerLinkProtocol(PvwProtocol(self._server))
+        self.registerLinkProtocol(PipelineProtocol(self._server))
         self.registerLinkProtocol(RunProtocol(self._server))  # pause/step/history
         self.updateSecret(self._server.secret)
 
@@ -280,6 +365,7 @@ class WebServer:
         self._frame_ready: asyncio.Event | None = None
         self._handler = None
         self.frames_sent = 0
+        self._pipeline_messages = 0
         self.run_publisher = None  # set on the server's loop (run_rpc.py)
 
     # -- life cycle (called from the main thread) -----------------------------------------
@@ -377,6 +463,24 @@ class WebServer:
 
         try:
             self.loop.call_soon_threadsafe(put)
+        except RuntimeError:  # loop closed while stopping
+            pass
+
+    def publish_pipeline(self, description: list) -> None:
+        """From the render service: tell every client the pipeline changed."""
+        if self.loop is None or self.loop.is_closed() or self._handler is None:
+            return
+
+        def send():
+            self._pipeline_messages += 1
+            self.loop.create_task(
+                self._handler.sendWrappedMessage(
+                    f"publish:{PIPELINE_TOPIC}:{self._pipeline_messages}", description
+                )
+            )
+
+        try:
+            self.loop.call_soon_threadsafe(send)
         except RuntimeError:  # loop closed while stopping
             pass
 

@@ -56,6 +56,8 @@ class Frame:
     quality: int
     timestep: int
     time: float
+    coloring: list = dataclasses.field(default_factory=list)  # pipeline.frame_coloring()
+    pipeline_ms: float = 0.0  # the pipeline's update time in this render
 
 
 class Call:
@@ -440,6 +442,8 @@ class RenderService(threading.Thread):
 
     def _after_scene_change(self, op: str) -> None:
         """Rank 0: take the camera from the scene if the command reset it; ask for a frame."""
+        if op == "pipeline":
+            return self._after_pipeline_change()
         if self.rank != 0 or op == "status" or self.scene.active is None:
             return
         with self._cond:
@@ -447,6 +451,27 @@ class RenderService(threading.Thread):
                 self._input.reset(self.scene.camera())
             if self._observers > 0 or op == "reset_camera":
                 self._render_wanted = "still"
+
+    # == Pipeline (engine/pipeline.py) ===== the commands are Commands.do_pipeline ==========
+    on_pipeline = None  # rank 0: receives the new pipeline description after each change
+
+    def _after_pipeline_change(self) -> None:
+        """Rank 0: publish the description do_pipeline agreed on; a frame for the viewers.
+
+        Unlike other scene changes this needs no active dataset: a filter on a dataset never
+        shown still makes the scene something to look at."""
+        description = self.commands.take_pipeline_change()
+        if self.rank != 0 or description is None:
+            return
+        with self._cond:
+            if self._input.camera is None:
+                self._input.reset(self.scene.camera())
+            if self._observers > 0:
+                self._render_wanted = "still"
+        if self.on_pipeline is not None:
+            self.on_pipeline(description)
+
+    # == end of the pipeline block ===========================================================
 
     def _render(self, command: dict):
         self._last_render_start = time.monotonic()
@@ -469,6 +494,8 @@ class RenderService(threading.Thread):
                 quality=command["quality"],
                 timestep=self.commands.shown_step,
                 time=self.commands.shown_time,
+                coloring=self.scene.pipeline.frame_coloring(),
+                pipeline_ms=round(self.scene.pipeline.last_update_ms, 2),
             )
             self._last_frame = frame
         if self.on_frame is not None:

@@ -95,6 +95,8 @@ class EngineSession:
                 raise (OSError if kind == "OSError" else RuntimeError)(detail)
             raise (OSError if kind == "OSError" else RuntimeError)(f"rank 0: {detail}")
         port = detail
+        if rank == 0:
+            self.service.on_pipeline = self.server.publish_pipeline
         self.service.start()
         self.service.ready.result()  # the scene exists on this rank
         self.info = {
@@ -177,6 +179,14 @@ class EngineSession:
             return None
         service.submit({"op": "history_goto", "step": step}).result()
         return service.run_state()
+
+    def pipeline(self, action: str, **args):
+        """Collective: one pipeline action (engine/pipeline.py) on every rank's service."""
+        service = self._require()
+        call = service.post_call(
+            "pipeline", {"action": action, "args": args}, self.registry.snapshot()
+        )
+        return service.wait_call(call)
 
     # -- status ----------------------------------------------------------------------------
     def _status_future(self):
