@@ -18,10 +18,10 @@ import concurrent.futures
 import dataclasses
 import sys
 import threading
-import time
 import traceback
 
 from .. import wire
+from .budget import RenderBudget, check_budget
 from .camera import Camera
 from .commands import Commands
 from .interaction import CameraInput
@@ -34,6 +34,12 @@ DEFAULTS = {
     "still_quality": wire.STILL_QUALITY,
     "interactive_quality": wire.INTERACTIVE_QUALITY,
     "max_fps": wire.MAX_FPS,
+    # Speed while interacting (budget.py): ParaView's LOD during drags, the render budget
+    # while the simulation steps, the frame rate that interactive resolution aims for.
+    "interactive_lod": wire.INTERACTIVE_LOD,
+    "lod_threshold": wire.LOD_THRESHOLD_MB,
+    "budget": wire.RENDER_BUDGET,
+    "target_fps": wire.TARGET_FPS,
 }
 
 
@@ -50,6 +56,9 @@ class Frame:
     quality: int
     timestep: int
     time: float
+    lod: bool = False  # ParaView's decimated geometry (a drag)
+    scale: float = 1.0  # fraction of the view size rendered; the browser scales it up
+    budget: float = 1.0  # the render budget in force (1: the whole machine)
 
 
 class Call:
@@ -95,7 +104,13 @@ class RenderService(threading.Thread):
         self._last_render_ms: float | None = None
         self._last_encode_ms: float | None = None
         self._last_frame: Frame | None = None
-        self._last_render_start = 0.0
+        # Rank 0: when to render and how small (budget.py); LOD settings for every rank
+        # travel in the render commands.
+        self._lod = bool(opts["interactive_lod"])
+        self._lod_threshold = float(opts["lod_threshold"])
+        self._budget = RenderBudget(
+            budget=check_budget(opts["budget"]), target_fps=float(opts["target_fps"])
+        )
 
     # -- called from the simulation's main thread --------------------------------------------
     def post_call(self, kind: str, args: dict, pieces: dict) -> Call:
@@ -185,6 +200,20 @@ class RenderService(threading.Thread):
                 "max_fps": self._max_fps,
             }
 
+    def set_budget(self, budget=None, interactive_lod=None) -> dict:
+        """The render budget (fraction of time while stepping) and LOD while interacting."""
+        with self._cond:
+            if budget is not None:
+                self._budget.budget = check_budget(budget)
+            if interactive_lod is not None:
+                self._lod = bool(interactive_lod)
+            return {
+                "budget": self._budget.budget,
+                "interactive_lod": self._lod,
+                "in_force": self._budget.limit(),
+                "stepping": self._budget.stepping(),
+            }
+
     def set_client_quality(self, quality: int) -> None:
         with self._cond:
             self._client_quality = int(quality)
@@ -209,6 +238,9 @@ class RenderService(threading.Thread):
                 "timestep": commands.timestep if commands else 0,
                 "time": commands.time if commands else 0.0,
                 "active": self.scene.active if self.scene else None,
+                "budget": self._budget.budget,
+                "budget_in_force": self._budget.limit(),
+                "interactive_lod": self._lod,
             }
 
     def last_frame(self) -> Frame | None:
@@ -318,22 +350,30 @@ class RenderService(threading.Thread):
                 if self._ops:
                     return self._ops.popleft()
                 if self._render_wanted and self._input.camera is not None:
-                    still = self._render_wanted == "still" and not self._input.dragging
-                    if not still:  # cap the interactive frame rate
-                        wait = self._last_render_start + 1.0 / self._max_fps - time.monotonic()
-                        if wait > 0:
-                            self._cond.wait(wait)
-                            continue
+                    kind = "interactive" if self._input.dragging else self._render_wanted
+                    plan = self._budget.plan(kind, self._max_fps)
+                    if plan.skip or plan.wait > 0:
+                        # Not now: the budget's pause, or a still that would be stale when
+                        # done (it stays wanted; the next step's frame may replace it).
+                        self._cond.wait(plan.wait if plan.wait > 0 else 0.05)
+                        continue
                     self._render_wanted = None
+                    still = kind == "still"
                     quality = self._still_quality if still else self._interactive_quality
                     if self._client_quality is not None:
                         quality = self._client_quality
+                    size = [max(wire.MIN_SIZE, round(n * plan.scale)) for n in self._size]
                     return {
                         "op": "render",
                         "camera": self._input.camera.to_dict(),
-                        "size": list(self._size),
+                        "size": size,
                         "quality": quality,
                         "still": still,
+                        "kind": kind,
+                        "scale": plan.scale,
+                        "budget": plan.budget,
+                        "lod": kind == "interactive" and self._lod,
+                        "lod_threshold": self._lod_threshold,
                     }, None
                 self._cond.wait(0.5)
 
@@ -387,17 +427,34 @@ class RenderService(threading.Thread):
         with self._cond:
             if op in Commands.CAMERA_RESETS or self._input.camera is None:
                 self._input.reset(self.scene.camera())
-            if self._observers > 0 or op == "reset_camera":
+            if op == "next_timestep":
+                self._budget.step()
+                if self._observers > 0:
+                    # A reduced frame of the new step first; the full still follows.
+                    self._render_wanted = "step"
+            elif self._observers > 0 or op == "reset_camera":
                 self._render_wanted = "still"
 
     def _render(self, command: dict):
-        self._last_render_start = time.monotonic()
-        jpeg, width, height, ms, encode_ms = self.scene.render(
-            Camera.from_dict(command["camera"]), command["size"], command["quality"], self.rank == 0
+        clock = self._budget.clock
+        start = clock()
+        lod = command.get("lod", False)
+        if lod and self.scene.lod_threshold != command["lod_threshold"]:
+            self.scene.set_lod_threshold(command["lod_threshold"])
+        jpeg, width, height, ms, encode_ms, used_lod = self.scene.render(
+            Camera.from_dict(command["camera"]),
+            command["size"],
+            command["quality"],
+            self.rank == 0,
+            lod,
         )
         if self.rank != 0:
             return None
+        kind = command.get("kind", "still")
         with self._cond:
+            self._budget.record(kind, start, clock(), command.get("scale", 1.0))
+            if kind == "step" and self._render_wanted is None:
+                self._render_wanted = "still"  # the full still of the new step follows
             self._frames += 1
             self._last_render_ms = round(ms - encode_ms, 2)
             self._last_encode_ms = round(encode_ms, 2)
@@ -411,6 +468,9 @@ class RenderService(threading.Thread):
                 quality=command["quality"],
                 timestep=self.commands.timestep,
                 time=self.commands.time,
+                lod=used_lod,
+                scale=command.get("scale", 1.0),
+                budget=command.get("budget", 1.0),
             )
             self._last_frame = frame
         if self.on_frame is not None:
