@@ -362,6 +362,8 @@ class RenderService(threading.Thread):
                     quality = self._still_quality if still else self._interactive_quality
                     if self._client_quality is not None:
                         quality = self._client_quality
+                    if not self._lod:
+                        plan.scale = 1.0  # full detail while interacting: fewer frames only
                     size = [max(wire.MIN_SIZE, round(n * plan.scale)) for n in self._size]
                     return {
                         "op": "render",
