@@ -15,7 +15,10 @@ export const DEFAULT_SETTINGS: Readonly<IPvwSettings> = Object.freeze({
   interactiveQuality: 50,
   stillQuality: 90,
   maxFps: 60,
-  panelSide: 'right'
+  panelSide: 'right',
+  renderBudget: 0.15,
+  interactiveLod: true,
+  showFrameInfo: true
 });
 
 /**
@@ -97,6 +100,29 @@ export function validateSettings(raw: unknown): ISettingsValidation {
       corrections.push(
         `panelSide: ${describe(side)} is not one of ${PANEL_SIDES.map(s => `"${s}"`).join(', ')}; ` +
           `using "${DEFAULT_SETTINGS.panelSide}"`
+      );
+    }
+  }
+  const budget = values.renderBudget;
+  if (budget !== undefined) {
+    if (typeof budget === 'number' && budget > 0 && budget <= 1) {
+      settings.renderBudget = budget;
+    } else {
+      corrections.push(
+        `renderBudget: ${describe(budget)} is not a fraction in (0, 1]; ` +
+          `using ${DEFAULT_SETTINGS.renderBudget}`
+      );
+    }
+  }
+  for (const key of ['interactiveLod', 'showFrameInfo'] as const) {
+    if (values[key] === undefined) {
+      continue;
+    }
+    if (typeof values[key] === 'boolean') {
+      settings[key] = values[key] as boolean;
+    } else {
+      corrections.push(
+        `${key}: ${describe(values[key])} is not true or false; using ${DEFAULT_SETTINGS[key]}`
       );
     }
   }
