@@ -134,7 +134,11 @@ describe('validateSettings', () => {
   });
 
   it('takes a render budget in (0, 1] and true/false switches, refusing the rest', () => {
-    const good = validateSettings({ renderBudget: 0.5, interactiveLod: false, showFrameInfo: false });
+    const good = validateSettings({
+      renderBudget: 0.5,
+      interactiveLod: false,
+      showFrameInfo: false
+    });
     expect(good.settings).toEqual({
       ...DEFAULT_SETTINGS,
       renderBudget: 0.5,
@@ -151,7 +155,7 @@ describe('validateSettings', () => {
     ]);
   });
 
-    it('ignores keys it does not know', () => {
+  it('ignores keys it does not know', () => {
     const { settings, corrections } = validateSettings({ colour: 'blue', maxFps: 24 });
     expect(settings).toEqual({ ...DEFAULT_SETTINGS, maxFps: 24 });
     expect(corrections).toEqual([]);

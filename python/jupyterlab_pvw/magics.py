@@ -99,7 +99,33 @@ def build_parser() -> MagicArgumentParser:
     activate.add_argument("name", metavar="NAME")
     nxt = commands.add_parser("next", help="swap in every engine's latest pieces (next timestep)")
     nxt.add_argument("time", nargs="?", type=_number, default=None, metavar="TIME")
+    _add_budget_parser(commands)
     return parser
+
+
+# -- %pvw budget: the render budget (a self-contained group: parser + handler) ----------------
+def _add_budget_parser(commands) -> None:
+    budget = commands.add_parser(
+        "budget",
+        help="fraction of time rendering may take while the simulation steps (no value: show it)",
+    )
+    budget.add_argument("fraction", nargs="?", type=_number, default=None, metavar="FRACTION")
+    budget.add_argument(
+        "--lod",
+        choices=("on", "off"),
+        default=None,
+        help="reduced frames (LOD, smaller size) while dragging; off: full detail",
+    )
+
+
+def _budget_command(args) -> None:
+    lod = None if args.lod is None else args.lod == "on"
+    result = session.budget(args.fraction, lod)
+    state = "simulation stepping" if result["stepping"] else "no simulation stepping"
+    print(
+        f"pvw: render budget {result['budget']:.0%} while stepping, {result['in_force']:.0%} "
+        f"now ({state}); reduced drag frames {'on' if result['interactive_lod'] else 'off'}"
+    )
 
 
 @magics_class
@@ -179,6 +205,9 @@ class PvwMagics(Magics):
 
     def _activate(self, args):
         session.activate(args.name)
+
+    def _budget(self, args):
+        _budget_command(args)
 
     def _next(self, args):
         result = session.next_timestep(args.time)

@@ -196,5 +196,11 @@ class NotebookSession:
             raise TypeError(f"time must be a number, got {time!r}")
         return self._require().run(engine_next, time)[0]
 
+    def budget(self, budget=None, lod=None) -> dict:
+        """The render budget and reduced drag frames, set on every engine (rank 0 decides)."""
+        from .engine import budget as engine_budget
+
+        return self._require().run(engine_budget, budget, lod)[0]
+
 
 session = NotebookSession()
