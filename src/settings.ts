@@ -1,24 +1,30 @@
 /**
- * Validation of the jupyterlab-pvw settings.
+ * The jupyterlab-pvw settings: defaults and bounds read from `schema/plugin.json` (the schema
+ * the Settings Editor shows), validation, and the one model every plugin reads them from.
  *
- * The Settings Editor validates user input against `schema/plugin.json`, but overrides
+ * The Settings Editor validates user input against the schema, but overrides
  * (`overrides.json`) and hand-edited files reach the plugin unchecked. Everything that reads
  * settings goes through `validateSettings`, so the rest of the code can trust the values.
  */
-import { IPvwSettings, PanelSide } from './tokens';
+import { ISignal, Signal } from '@lumino/signaling';
+
+import schema from '../schema/plugin.json';
+import { IPvwSettings, IPvwSettingsModel, PanelSide } from './tokens';
+
+const PROPERTIES = schema.properties;
 
 /**
- * The settings used when the user has set nothing; mirrors the defaults in the schema.
+ * The settings used when the user has set nothing: the schema's defaults.
  */
 export const DEFAULT_SETTINGS: Readonly<IPvwSettings> = Object.freeze({
-  engineCount: 2,
-  interactiveQuality: 50,
-  stillQuality: 90,
-  maxFps: 60,
-  panelSide: 'right',
-  renderBudget: 0.15,
-  interactiveLod: true,
-  showFrameInfo: true
+  engineCount: PROPERTIES.engineCount.default,
+  interactiveQuality: PROPERTIES.interactiveQuality.default,
+  stillQuality: PROPERTIES.stillQuality.default,
+  maxFps: PROPERTIES.maxFps.default,
+  panelSide: PROPERTIES.panelSide.default as PanelSide,
+  renderBudget: PROPERTIES.renderBudget.default,
+  interactiveLod: PROPERTIES.interactiveLod.default,
+  showFrameInfo: PROPERTIES.showFrameInfo.default
 });
 
 /**
@@ -34,20 +40,30 @@ export interface IBounds {
   readonly maximum: number;
 }
 
+/** A schema property's bounds; a missing maximum means none. */
+function bounds(property: { minimum: number; maximum?: number }): IBounds {
+  return Object.freeze({
+    minimum: property.minimum,
+    maximum: property.maximum ?? Number.MAX_SAFE_INTEGER
+  });
+}
+
 /**
- * The bounds of every numeric setting; mirrors `minimum`/`maximum` in the schema.
+ * The bounds of every numeric setting: the schema's `minimum`/`maximum`.
  */
 export const SETTING_BOUNDS: Readonly<Record<NumericSetting, IBounds>> = Object.freeze({
-  engineCount: { minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
-  interactiveQuality: { minimum: 1, maximum: 100 },
-  stillQuality: { minimum: 1, maximum: 100 },
-  maxFps: { minimum: 1, maximum: 120 }
+  engineCount: bounds(PROPERTIES.engineCount),
+  interactiveQuality: bounds(PROPERTIES.interactiveQuality),
+  stillQuality: bounds(PROPERTIES.stillQuality),
+  maxFps: bounds(PROPERTIES.maxFps)
 });
 
 /**
- * The accepted values of `panelSide`.
+ * The accepted values of `panelSide`: the schema's `enum`.
  */
-export const PANEL_SIDES: readonly PanelSide[] = ['left', 'right'];
+export const PANEL_SIDES: readonly PanelSide[] = Object.freeze(
+  PROPERTIES.panelSide.enum as PanelSide[]
+);
 
 /**
  * The outcome of validating raw settings.
@@ -105,11 +121,12 @@ export function validateSettings(raw: unknown): ISettingsValidation {
   }
   const budget = values.renderBudget;
   if (budget !== undefined) {
-    if (typeof budget === 'number' && budget > 0 && budget <= 1) {
+    const { exclusiveMinimum: low, maximum: high } = PROPERTIES.renderBudget;
+    if (typeof budget === 'number' && budget > low && budget <= high) {
       settings.renderBudget = budget;
     } else {
       corrections.push(
-        `renderBudget: ${describe(budget)} is not a fraction in (0, 1]; ` +
+        `renderBudget: ${describe(budget)} is not a fraction in (${low}, ${high}]; ` +
           `using ${DEFAULT_SETTINGS.renderBudget}`
       );
     }
@@ -176,4 +193,42 @@ function describe(value: unknown): string {
     return 'null';
   }
   return typeof value === 'object' ? 'an object' : String(value);
+}
+
+/**
+ * The settings as every plugin reads them: validated once per change of the raw values.
+ */
+export class SettingsModel implements IPvwSettingsModel {
+  /**
+   * @param warn - told each correction `validateSettings` made (default `console.warn`)
+   */
+  constructor(private readonly _warn: (message: string) => void = console.warn) {}
+
+  /** The current settings, validated. */
+  get settings(): Readonly<IPvwSettings> {
+    return this._settings;
+  }
+
+  /** Emitted with the new settings whenever they change. */
+  get changed(): ISignal<this, Readonly<IPvwSettings>> {
+    return this._changed;
+  }
+
+  /**
+   * Take new raw values (a settings composite); corrections go to `warn`.
+   */
+  update(raw: unknown): void {
+    const { settings, corrections } = validateSettings(raw);
+    for (const correction of corrections) {
+      this._warn(correction);
+    }
+    const before = this._settings;
+    this._settings = Object.freeze(settings);
+    if ((Object.keys(settings) as (keyof IPvwSettings)[]).some(k => before[k] !== settings[k])) {
+      this._changed.emit(this._settings);
+    }
+  }
+
+  private _settings: Readonly<IPvwSettings> = DEFAULT_SETTINGS;
+  private _changed = new Signal<this, Readonly<IPvwSettings>>(this);
 }
