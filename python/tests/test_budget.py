@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jupyterlab_pvw.engine.budget import MIN_FPS, RenderBudget, check_budget
+from jupyterlab_pvw.engine.budget import MIN_FPS, Plan, RenderBudget, check_budget
 
 
 class FakeClock:
@@ -94,17 +94,45 @@ def test_resolution_follows_the_target_frame_time():
     assert budget.plan("still", max_fps=60).scale == 1.0, "stills are always full size"
 
 
-def test_a_still_that_would_be_stale_when_done_is_skipped():
+def test_a_refresh_that_would_be_stale_when_done_is_skipped_until_the_step_is_overdue():
     clock = FakeClock()
     budget = RenderBudget(budget=0.15, clock=clock)
-    budget.record("still", clock.now, clock.now + 0.12, 1.0)
-    for _ in range(5):  # steps every 100 ms: a 120 ms still (+ its pause) outlasts one
+    for _ in range(5):  # steps every 100 ms; a 120 ms refresh outlasts one
         clock.now += 0.1
         budget.step()
-    assert budget.plan("still", max_fps=60).skip
-    clock.now += 5.0  # the simulation paused: the still is rendered
-    plan = budget.plan("still", max_fps=60)
-    assert not plan.skip and plan.wait == 0
+        budget.record("refresh", clock.now, clock.now + 0.12, 1.0)
+        clock.now += 0.12
+        budget.step()
+    clock.now += 0.01
+    plan = budget.plan("refresh", max_fps=60)
+    assert plan.skip and 0 < plan.wait < 0.25, plan
+    clock.now += 0.3  # the next step is overdue: the refresh comes, once the budget allows
+    plan = budget.plan("refresh", max_fps=60)
+    assert not plan.skip and plan.wait > 0, plan
+    clock.now += plan.wait
+    plan = budget.plan("refresh", max_fps=60)
+    assert not plan.skip and plan.wait == 0 and plan.scale == 1.0, plan
+    clock.now += 5.0  # the simulation paused: nothing waits for the budget
+    assert budget.plan("refresh", max_fps=60) == Plan(wait=0.0, scale=1.0, budget=1.0)
+
+
+def test_a_step_frame_never_waits_and_a_still_is_never_thinned():
+    clock = FakeClock()
+    budget = RenderBudget(budget=0.15, clock=clock)
+    clock.now += 0.05
+    budget.step()
+    # The first step after a pause is rendered at once, however costly renders were before.
+    assert budget.plan("step", max_fps=60) == Plan(wait=0.0, scale=1.0, budget=0.15)
+    budget.record("step", clock.now, clock.now + 0.5, 1.0)  # overspent the allowance
+    clock.now += 0.5
+    budget.step()
+    step = budget.plan("step", max_fps=60)
+    assert step.skip and step.wait == 0, "over budget a step frame is skipped, not delayed"
+    assert budget.plan("interactive", max_fps=60).wait > 0
+    assert budget.plan("still", max_fps=60) == Plan(wait=0.0, scale=1.0, budget=0.15)
+    clock.now += 0.5 / 0.15  # the allowance is back: the next step's frame comes at once
+    budget.step()
+    assert not budget.plan("step", max_fps=60).skip
 
 
 def test_bad_budgets_are_refused_with_the_range():

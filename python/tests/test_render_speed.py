@@ -43,7 +43,13 @@ def drag_frames(viewer) -> tuple[list[dict], dict]:
 
 
 def test_drag_frames_are_reduced_and_a_full_still_follows(viewer):
-    during, settled = drag_frames(viewer)
+    viewer.call("pvw.quality", [80, 35, 60])
+    try:
+        during, settled = drag_frames(viewer)
+    finally:
+        viewer.call("pvw.quality", [90, 50, 60])
+    assert {f["quality"] for f in during} == {35}, "drag frames have the interactive quality"
+    assert settled["quality"] == 80
     assert any(f["lod"] for f in during), "drag frames should use ParaView's LOD geometry"
     small = [f for f in during if f["scale"] < 1]
     assert small, "drag frames should be rendered at a fraction of the view size"
@@ -67,8 +73,12 @@ def test_a_new_step_ends_with_a_full_still(fast_sim, viewer):
     before = viewer.settle()
     count = len(viewer.frames)
     fast_sim.command("next 3")
-    # The still may wait for the budget (the simulation just stepped): wait for it.
+    # The full still may wait for the budget (the simulation just stepped) ...
     after = viewer.frame_after(count, still=True)
+    # ... but the step's own frame came first (interactive quality, maybe reduced size).
+    first = viewer.frames[count]
+    assert first["timestep"] > before["timestep"] and not first["still"], first
+    assert first["quality"] == 50 and not first["lod"]
     assert after["timestep"] > before["timestep"]
     assert after["scale"] == 1 and not after["lod"] and after["size"] == viewer.size
 

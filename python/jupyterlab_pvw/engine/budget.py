@@ -1,19 +1,25 @@
 """The render budget: when the render service may render, and at what resolution.
 
 Pure logic with an injectable clock; the render service asks it before every render and
-tells it what each render cost. Two limits:
+tells it what each render cost. Frames are of four kinds:
 
-- While the simulation steps (a ``next_timestep`` within the last ``idle_after`` seconds,
-  or twice the step interval if longer), rendering may take at most ``budget`` of the wall
-  clock: each render of cost ``c`` is followed by a pause so that it starts no sooner than
-  ``c / budget`` after the previous one. Interactive frames first get rarer (down to
-  ``min_fps``); only then is their resolution lowered (down to ``min_scale``).
-- Always, interactive and new-step frames are rendered at the fraction of the view size that
-  brings their measured cost to the target frame time (``1 / target_fps``); stills are full.
-  With no simulation stepping the limit is the whole machine (budget 1).
+- ``interactive`` (a drag or wheel in progress) and ``refresh`` (the full still of a new step,
+  after its first frame) are what the budget thins. While the simulation steps (a
+  ``next_timestep`` within the last ``idle_after`` seconds, or twice the step interval if
+  longer), rendering may take at most ``budget`` of the wall clock: render time is an
+  allowance that accrues at ``budget`` seconds per second (up to ``budget * BURST_S``) and
+  each render spends its cost; a frame waits while the allowance is negative. Interactive
+  frames first get rarer (down to ``min_fps``); only then is their resolution lowered (down
+  to ``min_scale``). A refresh that would end after the next step is expected is skipped
+  (the next step's frame replaces it); once that step is overdue it is rendered.
+- ``step``, a new step's first frame, never waits (in-situ latency): it is rendered at once
+  when the allowance is not negative, otherwise skipped (the service then wants a refresh).
+- ``still``, the frame that ends a change (mouse up, end of wheel, reset, a scene command,
+  a viewer's request), never waits and is never skipped: a change always ends full size.
 
-A frame that would be stale when done is skipped: a full still of a step whose render (with
-its budget pause) would end after the next step is expected; the next step's frame replaces it.
+Interactive and step frames are rendered at the fraction of the view size that brings their
+measured cost to the target frame time (``1 / target_fps``); stills and refreshes are full.
+With no simulation stepping the limit is the whole machine (budget 1): nothing waits for it.
 """
 
 from __future__ import annotations
@@ -29,7 +35,9 @@ MIN_FPS = 4.0  # while stepping, interactive frames get rarer down to this, then
 MIN_SCALE = 0.25
 IDLE_AFTER_S = 2.0  # no step for this long: the simulation is paused or finished
 SCALE_STEP = 0.05  # resolutions are rounded to this, so the view is not resized every frame
-KINDS = ("interactive", "step", "still")
+BURST_S = 1.0  # the allowance saved while idle covers this long at the budget (first frames)
+KINDS = ("interactive", "step", "refresh", "still")
+FULL_SIZE = ("refresh", "still")
 
 
 @dataclasses.dataclass
@@ -74,11 +82,12 @@ class RenderBudget:
         self.clock = clock
         self._last_step: float | None = None
         self._step_interval: float | None = None  # smoothed time between steps
-        self._last_start: float | None = None
-        self._last_cost = 0.0
+        self._last_interactive: float | None = None  # start of the last interactive frame
+        self._allowance = self.budget * BURST_S  # render seconds available while stepping
+        self._allowance_at = clock()
         # Per kind: (smoothed cost in s, the scale it was measured at).
         self._cost: dict[str, tuple[float, float]] = {}
-        self._scale = {"interactive": 1.0, "step": 1.0, "still": 1.0}
+        self._scale = {kind: 1.0 for kind in KINDS}
 
     # -- what happened ----------------------------------------------------------------------
     def step(self) -> None:
@@ -94,11 +103,15 @@ class RenderBudget:
     def record(self, kind: str, start: float, end: float, scale: float) -> None:
         """A render of ``kind`` at ``scale`` ran from ``start`` to ``end`` (clock seconds)."""
         cost = max(end - start, 1e-4)
-        self._last_start, self._last_cost = start, cost
+        if kind == "interactive":
+            self._last_interactive = start
+        if self.stepping():  # only renders while the simulation steps spend the allowance
+            self._accrue()
+            self._allowance -= cost
         old = self._cost.get(kind)
         smoothed = cost if old is None else 0.5 * self._predict(kind, scale) + 0.5 * cost
         self._cost[kind] = (smoothed, scale)
-        if kind != "still":
+        if kind not in FULL_SIZE:
             # Feedback towards the target frame time; a fill-bound frame costs ~ scale^2,
             # and the loop corrects what that model gets wrong. Damped against oscillation.
             ratio = (1.0 / self.target_fps) / smoothed
@@ -122,25 +135,38 @@ class RenderBudget:
         if kind not in KINDS:
             raise ValueError(f"unknown frame kind {kind!r}")
         now, limit = self.clock(), self.limit()
-        scale = self._scale[kind] if kind != "still" else 1.0
-        if kind == "interactive" and limit < 1.0 and "interactive" in self._cost:
-            # Fewer frames first: only when even min_fps frames would overrun the budget,
-            # lower the resolution until they fit.
-            fits = limit / self.min_fps
-            if self._predict(kind, scale) > fits:
-                cost, measured = self._cost[kind]
-                scale = min(scale, self._clamp(measured * math.sqrt(fits / cost)))
-        if kind == "still" and limit < 1.0 and self._step_interval is not None:
-            # Stale when done: the still and its budget pause would end after the next step.
+        scale = 1.0 if kind in FULL_SIZE else self._scale[kind]
+        if kind == "still":
+            return Plan(scale=scale, budget=limit)
+        wait = 0.0
+        if limit < 1.0:
+            self._accrue()
+            if self._allowance < -1e-6:  # not float dust after an exact wait
+                wait = -self._allowance / limit
+        if kind == "step":
+            return Plan(skip=wait > 0, scale=scale, budget=limit)
+        if kind == "interactive":
+            if limit < 1.0 and "interactive" in self._cost:
+                # Fewer frames first: only when even min_fps frames would overrun the
+                # budget, lower the resolution until they fit.
+                fits = limit / self.min_fps
+                if self._predict(kind, scale) > fits:
+                    cost, measured = self._cost[kind]
+                    scale = min(scale, self._clamp(measured * math.sqrt(fits / cost)))
+            if self._last_interactive is not None:
+                wait = max(wait, self._last_interactive + 1.0 / max_fps - now)
+        if kind == "refresh" and limit < 1.0 and self._step_interval is not None:
+            # Stale when done: it would end after the next step, which is not yet overdue.
             expected_next = self._last_step + self._step_interval
-            if now + self._predict(kind, 1.0) / limit > expected_next:
-                return Plan(skip=True, scale=1.0, budget=limit)
-        earliest = now
-        if self._last_start is not None:
-            earliest = self._last_start + self._last_cost / limit
-            if kind == "interactive":
-                earliest = max(earliest, self._last_start + 1.0 / max_fps)
-        return Plan(wait=max(earliest - now, 0.0), scale=scale, budget=limit)
+            if now < expected_next < now + wait + self._predict(kind, 1.0):
+                return Plan(skip=True, wait=expected_next - now, scale=scale, budget=limit)
+        return Plan(wait=wait, scale=scale, budget=limit)
+
+    def _accrue(self) -> None:
+        now = self.clock()
+        cap = self.budget * BURST_S
+        self._allowance = min(self._allowance + self.budget * (now - self._allowance_at), cap)
+        self._allowance_at = now
 
     def _predict(self, kind: str, scale: float) -> float:
         if kind not in self._cost:

@@ -91,7 +91,9 @@ class RenderService(threading.Thread):
         self._ops: collections.deque = collections.deque()  # (command, future)
         self._input = CameraInput()
         self._stop_requested = False
-        self._render_wanted: str | None = None  # None, "interactive" or "still"
+        # None or the kind of frame wanted (budget.KINDS): "still" ends a change and outranks
+        # the others; "step" is a new step's first frame, "refresh" the full still after it.
+        self._render_wanted: str | None = None
         opts = {**DEFAULTS, **options}
         self._size = list(opts["size"])
         self._still_quality = int(opts["still_quality"])
@@ -175,9 +177,10 @@ class RenderService(threading.Thread):
 
     def request_render(self, still: bool = True) -> None:
         with self._cond:
-            self._render_wanted = (
-                "still" if still or self._render_wanted == "still" else "interactive"
-            )
+            if still:
+                self._render_wanted = "still"
+            elif self._render_wanted is None:
+                self._render_wanted = "interactive"
             self._cond.notify_all()
 
     def set_size(self, width: int, height: int) -> None:
@@ -352,13 +355,18 @@ class RenderService(threading.Thread):
                 if self._render_wanted and self._input.camera is not None:
                     kind = "interactive" if self._input.dragging else self._render_wanted
                     plan = self._budget.plan(kind, self._max_fps)
+                    if plan.skip and kind == "step":
+                        # Over budget: no first frame for this step; its full still follows
+                        # when the budget allows, unless the next step comes first.
+                        self._render_wanted = "refresh"
+                        continue
                     if plan.skip or plan.wait > 0:
-                        # Not now: the budget's pause, or a still that would be stale when
+                        # Not now: the budget's pause, or a refresh that would be stale when
                         # done (it stays wanted; the next step's frame may replace it).
-                        self._cond.wait(plan.wait if plan.wait > 0 else 0.05)
+                        self._cond.wait(min(max(plan.wait, 0.01), 0.5))
                         continue
                     self._render_wanted = None
-                    still = kind == "still"
+                    still = kind in ("still", "refresh")
                     quality = self._still_quality if still else self._interactive_quality
                     if self._client_quality is not None:
                         quality = self._client_quality
@@ -431,8 +439,9 @@ class RenderService(threading.Thread):
                 self._input.reset(self.scene.camera())
             if op == "next_timestep":
                 self._budget.step()
-                if self._observers > 0:
-                    # A reduced frame of the new step first; the full still follows.
+                if self._observers > 0 and self._render_wanted != "still":
+                    # A reduced frame of the new step first; the full still follows. A still
+                    # already wanted (a change ended) shows the new step at full size.
                     self._render_wanted = "step"
             elif self._observers > 0 or op == "reset_camera":
                 self._render_wanted = "still"
@@ -456,7 +465,7 @@ class RenderService(threading.Thread):
         with self._cond:
             self._budget.record(kind, start, clock(), command.get("scale", 1.0))
             if kind == "step" and self._render_wanted is None:
-                self._render_wanted = "still"  # the full still of the new step follows
+                self._render_wanted = "refresh"  # the full still of the new step follows
             self._frames += 1
             self._last_render_ms = round(ms - encode_ms, 2)
             self._last_encode_ms = round(encode_ms, 2)
