@@ -51,8 +51,27 @@ async function main() {
   await session.call('viewport.image.animation.fps.max', [60]); // the stock default is 30
   await session.call('viewport.image.push.observer.add', [VIEW]);
 
+  // One call in flight at a time: moves made meanwhile are coalesced into the newest, which
+  // goes out when the previous call returns (ParaView handles each event with a render, so
+  // sending every pointer move would only queue them up); a down or an up is never dropped.
+  // Every pointer event is recorded with its own seq and time, so its latency counts from
+  // when it happened.
   let seq = 0;
+  let inFlight = false;
   let pressed = false;
+  const queue = []; // {event, records, acked}
+  const pump = () => {
+    if (inFlight || queue.length === 0) return;
+    const item = queue.shift();
+    inFlight = true;
+    session.call('viewport.mouse.interaction', [item.event]).then(() => {
+      const t = now();
+      for (const r of item.records) r.t_ack = t;
+      inFlight = false;
+      item.acked();
+      pump();
+    });
+  };
   const send = (action, e) => {
     const box = container.getBoundingClientRect();
     const event = {
@@ -71,9 +90,19 @@ async function main() {
     };
     const move = { seq, action, t_send: now(), t_ack: null };
     record.moves.push(move);
-    return session.call('viewport.mouse.interaction', [event]).then(() => {
-      move.t_ack = now();
+    const tail = queue[queue.length - 1];
+    if (action === 'move' && tail && tail.event.action === 'move') {
+      tail.event = event; // a newer position replaces the one not yet sent
+      tail.records.push(move);
+      return tail.done;
+    }
+    const item = { event, records: [move] };
+    item.done = new Promise(resolve => {
+      item.acked = resolve;
     });
+    queue.push(item);
+    pump();
+    return item.done;
   };
   container.addEventListener('mousedown', e => {
     pressed = true;
