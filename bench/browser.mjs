@@ -85,6 +85,8 @@ async function main() {
     page.on('console', m => {
       if (m.type() === 'error') process.stderr.write(`[page] ${m.text()}\n`);
     });
+    // The page's own record only sees "Script error." (file:// pages are opaque origins).
+    page.on('pageerror', e => process.stderr.write(`[page] ${e.stack || e}\n`));
     const q = new URLSearchParams({ url: opts.url, secret: opts.secret, size: String(size) });
     if (opts.interactive) q.set('interactive', String(opts.interactive));
     if (opts.still) q.set('still', String(opts.still));

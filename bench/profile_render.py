@@ -159,7 +159,7 @@ def main():
     encode = []
 
     def capture_encode():
-        _, _, _, ms = shim.capture_jpeg(view.SMProxy, 60, rank == 0)
+        _, _, _, ms, _ = shim.capture_jpeg(view.SMProxy, 60, rank == 0)
         encode.append(ms)
 
     results["capture_encode_ms"] = timed(capture_encode, frames, camera)

@@ -3,12 +3,13 @@
     python bench/stock_server.py --port 0 --authKey SECRET
 
 One process (ParaView's stock web protocols drive interaction through
-``HandleInteractionEvent``, which crashes satellites under MPI: see STACK.md), the whole
+``HandleInteractionEvent``, which crashes satellites under MPI), the whole
 1e6-triangle torus, a 600x600 view, the protocols a ParaViewWeb Visualizer-style app
 registers for remote rendering, ``SetImageEncoding(0)`` with
 ``ParaViewWebPublishImageDelivery(decode=False)`` (the only combination that yields JPEG
 bytes on wslink 2). wslink's defaults otherwise (permessage-deflate on, as a stock
-deployment has it).
+deployment has it). ``--lod``: ParaView's interactive LOD for every dataset (LODThreshold 0;
+the protocol renders interactively between a ``down`` and an ``up``), stock at its best.
 
 Measurement only, no behaviour change: each published frame gets ``bench_seq`` (the
 ``seq`` of the newest mouse event handled before the render that produced its image; the
@@ -69,10 +70,12 @@ class BenchImageDelivery(pv_protocols.ParaViewWebPublishImageDelivery):
 
 class StockServer(pv_wslink.PVServerProtocol):
     authKey = "wslink-secret"
+    lod = False
 
     @staticmethod
     def configure(options):
         StockServer.authKey = options.authKey
+        StockServer.lod = options.lod
 
     def port_callback(self, port):
         print(f"STOCK_PORT {port}", flush=True)
@@ -91,6 +94,8 @@ class StockServer(pv_wslink.PVServerProtocol):
         view = simple.GetActiveViewOrCreate("RenderView")
         view.ViewSize = [600, 600]
         view.OrientationAxesVisibility = 1
+        if StockServer.lod:
+            view.LODThreshold = 0.0  # MB: decimate the torus while interacting
         display = simple.Show(source, view)
         display.Representation = "Surface"
         simple.ColorBy(display, ("POINTS", "wave"))
@@ -115,6 +120,7 @@ class StockServer(pv_wslink.PVServerProtocol):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     server.add_arguments(parser)
+    parser.add_argument("--lod", action="store_true", help="ParaView's interactive LOD on")
     args = parser.parse_args()
     StockServer.configure(args)
     server.start_webserver(options=args, protocol=StockServer)

@@ -50,6 +50,11 @@ export interface IQuality {
   stillQuality: number;
   interactiveQuality: number;
   maxFps: number;
+  /** The render budget and reduced frames while interacting (`pvw.budget`), when set. */
+  renderBudget?: number;
+  interactiveLod?: boolean;
+  /** Whether viewports show the frame readout. */
+  showFrameInfo?: boolean;
 }
 
 /**
@@ -311,6 +316,9 @@ export class SessionConnection implements IDisposable {
     const q = this._quality;
     try {
       await this._call('pvw.quality', [q.stillQuality, q.interactiveQuality, q.maxFps]);
+      if (q.renderBudget !== undefined || q.interactiveLod !== undefined) {
+        await this._call('pvw.budget', [q.renderBudget ?? null, q.interactiveLod ?? null]);
+      }
     } catch (reason) {
       // An engine without the call still streams, with its own qualities.
       console.warn(`jupyterlab-pvw: could not apply the image settings: ${errorText(reason)}`);

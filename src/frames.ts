@@ -24,6 +24,12 @@ export interface IFrame {
   /** The simulation step and time shown. */
   timestep: number;
   time: number;
+  /** Drawn with ParaView's decimated (LOD) geometry, as during a drag. */
+  lod: boolean;
+  /** Fraction of the view size rendered (1: full); the viewport scales the picture up. */
+  scale: number;
+  /** The render budget in force on the engine (1: the whole machine). */
+  budget: number;
   /** What is coloured by which array and range (visible pipeline items). */
   coloring: IFrameColoring[];
 }
@@ -64,7 +70,10 @@ export function asFrame(data: unknown): IFrame | null {
     time: Number(frame.time) || 0,
     coloring: Array.isArray(frame.coloring)
       ? frame.coloring.filter(c => c && typeof c.array === 'string')
-      : []
+      : [],
+    lod: frame.lod === true,
+    scale: Number(frame.scale) > 0 && Number(frame.scale) <= 1 ? Number(frame.scale) : 1,
+    budget: Number(frame.budget) > 0 && Number(frame.budget) <= 1 ? Number(frame.budget) : 1
   };
 }
 

@@ -21,7 +21,10 @@ export const DEFAULT_SETTINGS: Readonly<IPvwSettings> = Object.freeze({
   interactiveQuality: PROPERTIES.interactiveQuality.default,
   stillQuality: PROPERTIES.stillQuality.default,
   maxFps: PROPERTIES.maxFps.default,
-  panelSide: PROPERTIES.panelSide.default as PanelSide
+  panelSide: PROPERTIES.panelSide.default as PanelSide,
+  renderBudget: PROPERTIES.renderBudget.default,
+  interactiveLod: PROPERTIES.interactiveLod.default,
+  showFrameInfo: PROPERTIES.showFrameInfo.default
 });
 
 /**
@@ -113,6 +116,30 @@ export function validateSettings(raw: unknown): ISettingsValidation {
       corrections.push(
         `panelSide: ${describe(side)} is not one of ${PANEL_SIDES.map(s => `"${s}"`).join(', ')}; ` +
           `using "${DEFAULT_SETTINGS.panelSide}"`
+      );
+    }
+  }
+  const budget = values.renderBudget;
+  if (budget !== undefined) {
+    const { exclusiveMinimum: low, maximum: high } = PROPERTIES.renderBudget;
+    if (typeof budget === 'number' && budget > low && budget <= high) {
+      settings.renderBudget = budget;
+    } else {
+      corrections.push(
+        `renderBudget: ${describe(budget)} is not a fraction in (${low}, ${high}]; ` +
+          `using ${DEFAULT_SETTINGS.renderBudget}`
+      );
+    }
+  }
+  for (const key of ['interactiveLod', 'showFrameInfo'] as const) {
+    if (values[key] === undefined) {
+      continue;
+    }
+    if (typeof values[key] === 'boolean') {
+      settings[key] = values[key] as boolean;
+    } else {
+      corrections.push(
+        `${key}: ${describe(values[key])} is not true or false; using ${DEFAULT_SETTINGS[key]}`
       );
     }
   }

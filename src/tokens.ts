@@ -95,6 +95,12 @@ export interface IPvwSettings {
   maxFps: number;
   /** Which side of the shell hosts the viewport panel. */
   panelSide: PanelSide;
+  /** Fraction (0..1] of the time the engine may render while the simulation steps. */
+  renderBudget: number;
+  /** Reduced frames (ParaView's LOD, smaller size) while interacting; off: full detail. */
+  interactiveLod: boolean;
+  /** Whether the status line shows fps, latency, bytes, reduction and budget. */
+  showFrameInfo: boolean;
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   wheelSpin
 } from './events';
 import { IDecodedFrame, IFrameColoring } from './frames';
+import { FrameReadout } from './readout';
 import { RunControls } from './runcontrols';
 import { VIEW_ID } from './wire';
 import { Widget } from '@lumino/widgets';
@@ -112,6 +113,9 @@ export class ViewportWidget extends Widget {
     this._onStatus(connection, connection.status);
     this._ticker = setInterval(() => this._renderStatus(), 1000);
   }
+
+  /** Whether the status line shows the frame readout (fps, latency, size, LOD, budget). */
+  showFrameInfo = true;
 
   /** The shared connection this viewport shows. */
   get connection(): SessionConnection {
@@ -219,11 +223,15 @@ export class ViewportWidget extends Widget {
   private _draw(decoded: IDecodedFrame<ImageBitmap>): void {
     const { bitmap, frame } = decoded;
     const canvas = this._canvas;
-    if (canvas.width !== bitmap.width || canvas.height !== bitmap.height) {
-      canvas.width = bitmap.width;
-      canvas.height = bitmap.height;
+    // A reduced frame (a fraction of the view size) is drawn scaled up to the full size.
+    const width = Math.round(bitmap.width / frame.scale);
+    const height = Math.round(bitmap.height / frame.scale);
+    if (canvas.width !== width || canvas.height !== height) {
+      canvas.width = width;
+      canvas.height = height;
     }
-    canvas.getContext('2d')?.drawImage(bitmap, 0, 0);
+    canvas.getContext('2d')?.drawImage(bitmap, 0, 0, width, height);
+    this._readout.frame(frame, performance.now());
     this._hasFrame = true;
     this._lastWorkMs = frame.workTime;
     this._lastStep = frame.timestep;
@@ -295,14 +303,15 @@ export class ViewportWidget extends Widget {
         text = `Connecting to session ${this.sessionId}…`;
         break;
       case 'live': {
-        const fps = Math.round(this.connection.frameRate());
-        const rate = fps > 0 ? `${fps} fps` : 'idle';
+        const fps = this.connection.frameRate();
         const render = this._hasFrame ? ` · render ${Math.round(this._lastWorkMs)} ms` : '';
         const step = this._hasFrame
           ? ` · step ${this._lastStep} · t = ${formatNumber(this._lastTime)}` +
             (this._lastColoring ? ` · ${this._lastColoring}` : '')
           : '';
-        text = `Live · ${rate}${render}${step}`;
+        text = this.showFrameInfo
+          ? `Live · ${this._readout.text(fps)}${render}${step}`
+          : `Live${step}`;
         break;
       }
       case 'reconnecting':
@@ -363,6 +372,7 @@ export class ViewportWidget extends Widget {
   }
 
   private _send(action: 'down' | 'move' | 'up', sample: IPointerSample): void {
+    this._readout.input(performance.now());
     this.connection.interact({
       method: 'viewport.mouse.interaction',
       event: interactionEvent(action, sample, this._imageRect())
@@ -370,6 +380,7 @@ export class ViewportWidget extends Widget {
   }
 
   private _wheel(type: 'StartMouseWheel' | 'MouseWheel' | 'EndMouseWheel', spinY: number): void {
+    this._readout.input(performance.now());
     this.connection.interact({ method: 'viewport.mouse.zoom.wheel', event: { type, spinY } });
   }
 
@@ -529,6 +540,7 @@ export class ViewportWidget extends Widget {
   }
 
   private _lease: IConnectionLease;
+  private _readout = new FrameReadout();
   private _stage: HTMLDivElement;
   private _canvas: HTMLCanvasElement;
   private _overlay: HTMLDivElement;

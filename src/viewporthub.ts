@@ -57,6 +57,7 @@ export class ViewportHub implements IPvwViewports {
       lease: this.connections.acquire(options.sessionId),
       height: options.height
     });
+    viewport.showFrameInfo = this._quality.showFrameInfo ?? true;
     this._focus.add(viewport);
     viewport.disposed.connect(() => {
       if (this._current === viewport) {
@@ -77,6 +78,9 @@ export class ViewportHub implements IPvwViewports {
     this._quality = { ...quality };
     for (const connection of this.connections.connections) {
       connection.setQuality(this._quality);
+    }
+    for (const viewport of this._focus.widgets) {
+      viewport.showFrameInfo = this._quality.showFrameInfo ?? true;
     }
   }
 

@@ -68,6 +68,16 @@ export const MAX_FPS_MIN = 1;
 export const MAX_FPS_MAX = 240;
 
 /**
+ * The engine's render defaults: the fraction of the time it may render while the simulation
+ * steps, the frame rate reduced drag frames aim for, whether drags use ParaView's LOD and the
+ * geometry size (MB) above which it does.
+ */
+export const RENDER_BUDGET = 0.15;
+export const TARGET_FPS = 30;
+export const INTERACTIVE_LOD = true;
+export const LOD_THRESHOLD_MB = 20;
+
+/**
  * Encode one message as the binary frames to send.
  *
  * @param message - the message object

@@ -36,9 +36,15 @@ describe('asFrame', () => {
       mtime: 0,
       timestep: 0,
       time: 0,
-      coloring: []
+      coloring: [],
+      lod: false,
+      scale: 1,
+      budget: 1
     });
     expect(asFrame({ image: new Uint8Array([1]), still: false })!.still).toBe(false);
+    // Reduced-frame metadata out of range is ignored rather than trusted.
+    const odd = asFrame({ image: new Uint8Array([1]), lod: 1, scale: 4, budget: -1 })!;
+    expect([odd.lod, odd.scale, odd.budget]).toEqual([false, 1, 1]);
   });
 
   it('keeps the colouring entries that name an array', () => {

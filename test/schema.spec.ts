@@ -46,6 +46,8 @@ describe('schema/plugin.json', () => {
     expect(schema.properties.stillQuality.default).toBe(wire.quality.still);
     expect(schema.properties.interactiveQuality.default).toBe(wire.quality.interactive);
     expect(schema.properties.maxFps.default).toBe(wire.maxFps.default);
+    expect(schema.properties.renderBudget.default).toBe(wire.render.budget);
+    expect(schema.properties.interactiveLod.default).toBe(wire.render.lod);
   });
 
   it('allows only image settings the engine accepts (wire.json)', () => {
@@ -55,5 +57,8 @@ describe('schema/plugin.json', () => {
     }
     expect(schema.properties.maxFps.minimum).toBeGreaterThanOrEqual(wire.maxFps.min);
     expect(schema.properties.maxFps.maximum).toBeLessThanOrEqual(wire.maxFps.max);
+    // The engine's pvw.budget accepts a fraction in (0, 1].
+    expect(schema.properties.renderBudget.exclusiveMinimum).toBe(0);
+    expect(schema.properties.renderBudget.maximum).toBe(1);
   });
 });

@@ -9,7 +9,10 @@ describe('validateSettings', () => {
         interactiveQuality: 50,
         stillQuality: 90,
         maxFps: 60,
-        panelSide: 'right'
+        panelSide: 'right',
+        renderBudget: 0.15,
+        interactiveLod: true,
+        showFrameInfo: true
       });
       expect(corrections).toEqual([]);
     }
@@ -21,7 +24,10 @@ describe('validateSettings', () => {
       interactiveQuality: 1,
       stillQuality: 100,
       maxFps: 120,
-      panelSide: 'left'
+      panelSide: 'left',
+      renderBudget: 1,
+      interactiveLod: false,
+      showFrameInfo: false
     };
     const { settings, corrections } = validateSettings(raw);
     expect(settings).toEqual(raw);
@@ -125,6 +131,28 @@ describe('validateSettings', () => {
       expect(corrections).toHaveLength(1);
       expect(corrections[0]).toMatch(/^settings: expected an object/);
     }
+  });
+
+  it('takes a render budget in (0, 1] and true/false switches, refusing the rest', () => {
+    const good = validateSettings({
+      renderBudget: 0.5,
+      interactiveLod: false,
+      showFrameInfo: false
+    });
+    expect(good.settings).toEqual({
+      ...DEFAULT_SETTINGS,
+      renderBudget: 0.5,
+      interactiveLod: false,
+      showFrameInfo: false
+    });
+    expect(good.corrections).toEqual([]);
+    const bad = validateSettings({ renderBudget: 0, interactiveLod: 'no', showFrameInfo: 1 });
+    expect(bad.settings).toEqual(DEFAULT_SETTINGS);
+    expect(bad.corrections).toEqual([
+      'renderBudget: 0 is not a fraction in (0, 1]; using 0.15',
+      'interactiveLod: "no" is not true or false; using true',
+      'showFrameInfo: 1 is not true or false; using true'
+    ]);
   });
 
   it('ignores keys it does not know', () => {

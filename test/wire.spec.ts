@@ -32,7 +32,11 @@ const ENTRIES: Record<string, string> = {
   QUALITY_MAX: 'quality.max',
   MAX_FPS: 'maxFps.default',
   MAX_FPS_MIN: 'maxFps.min',
-  MAX_FPS_MAX: 'maxFps.max'
+  MAX_FPS_MAX: 'maxFps.max',
+  RENDER_BUDGET: 'render.budget',
+  TARGET_FPS: 'render.targetFps',
+  INTERACTIVE_LOD: 'render.lod',
+  LOD_THRESHOLD_MB: 'render.lodThresholdMB'
 };
 
 function entry(dotted: string): unknown {

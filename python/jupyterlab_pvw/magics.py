@@ -491,6 +491,32 @@ class PvwMagics(Magics):
 
     # == end of the pipeline commands ========================================================
 
+    @command("budget")
+    @argument(
+        "fraction",
+        nargs="?",
+        type=_number,
+        default=None,
+        metavar="FRACTION",
+        help="the new budget, a fraction in (0, 1]; none: show the current one",
+    )
+    @argument(
+        "--lod",
+        choices=("on", "off"),
+        default=None,
+        help="reduced frames (LOD, smaller size) while dragging; off: full detail",
+    )
+    def _budget(self, args):
+        """Fraction of time rendering may take while the simulation steps (no value: show it)."""
+        lod = None if args.lod is None else args.lod == "on"
+        result = session.budget(args.fraction, lod)
+        state = "simulation stepping" if result["stepping"] else "no simulation stepping"
+        print(
+            f"pvw: render budget {result['budget']:.0%} while stepping, "
+            f"{result['in_force']:.0%} now ({state}); "
+            f"reduced drag frames {'on' if result['interactive_lod'] else 'off'}"
+        )
+
 
 PvwMagics.pvw.__doc__ = _usage()  # %pvw? shows the same list
 

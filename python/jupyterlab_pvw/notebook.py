@@ -256,6 +256,12 @@ class NotebookSession:
         """One pipeline action on every engine (collective there); rank 0's result."""
         return self._require().run(_engine_pipeline, action, args)[0]
 
+    def budget(self, budget=None, lod=None) -> dict:
+        """The render budget and reduced drag frames, set on every engine (rank 0 decides)."""
+        from .engine import budget as engine_budget
+
+        return self._require().run(engine_budget, budget, lod)[0]
+
 
 def _check_name(check_name, name) -> None:
     """The engine's dataset-name rule, as an input error."""

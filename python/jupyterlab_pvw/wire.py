@@ -31,3 +31,9 @@ INTERACTIVE_QUALITY: int = _WIRE["quality"]["interactive"]
 QUALITY_RANGE: tuple[int, int] = (_WIRE["quality"]["min"], _WIRE["quality"]["max"])
 MAX_FPS: float = _WIRE["maxFps"]["default"]
 MAX_FPS_RANGE: tuple[float, float] = (_WIRE["maxFps"]["min"], _WIRE["maxFps"]["max"])
+# While interacting: ParaView's LOD above this much geometry, frames sized for targetFps;
+# while the simulation steps, rendering takes at most `budget` of the wall clock.
+RENDER_BUDGET: float = _WIRE["render"]["budget"]
+TARGET_FPS: float = _WIRE["render"]["targetFps"]
+INTERACTIVE_LOD: bool = _WIRE["render"]["lod"]
+LOD_THRESHOLD_MB: float = _WIRE["render"]["lodThresholdMB"]

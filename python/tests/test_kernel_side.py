@@ -16,7 +16,7 @@ from jupyter_client.manager import start_new_kernel
 
 COMMANDS = (
     "start stop status view register activate next sessions attach connect launch "
-    "pause step resume goto filter set color show hide remove legend pipeline"
+    "pause step resume goto filter set color show hide remove legend pipeline budget"
 ).split()
 
 

@@ -38,6 +38,7 @@ __all__ = [
     "resume",
     "run_state",
     "history_goto",
+    "budget",
     "status",
     "last_frame",
     "image",
@@ -105,6 +106,13 @@ def next_timestep(time: float | None = None) -> dict:
     Returns once this rank's swap is done; the render happens in the background.
     """
     return _session.next_timestep(time)
+
+
+def budget(budget: float | None = None, lod: bool | None = None) -> dict:
+    """The render budget: the fraction of time rendering may take while the simulation
+    steps (rank 0 decides; call it on rank 0 or on every rank), and whether drags get
+    reduced frames (``lod``). No arguments: read them."""
+    return _session.budget(budget, lod)
 
 
 def status() -> dict:

@@ -90,11 +90,13 @@ class RenderShim:
             ctypes.c_void_p,
             ctypes.c_int,
             ctypes.c_int,
+            ctypes.c_int,
             ctypes.POINTER(ctypes.POINTER(ctypes.c_ubyte)),
             ctypes.POINTER(ctypes.c_long),
             ctypes.POINTER(ctypes.c_int),
             ctypes.POINTER(ctypes.c_int),
             ctypes.POINTER(ctypes.c_double),
+            ctypes.POINTER(ctypes.c_int),
         ]
         lib.pvw_capture_jpeg.restype = ctypes.c_int
         lib.pvw_free.argtypes = [ctypes.c_void_p]
@@ -113,20 +115,23 @@ class RenderShim:
         if status != 0:
             raise RuntimeError(f"native render failed ({status})")
 
-    def capture_jpeg(self, view_proxy, quality: int, encode: bool):
-        """Collective render + capture; returns (jpeg or None, width, height, encode ms)."""
+    def capture_jpeg(self, view_proxy, quality: int, encode: bool, interactive: bool = False):
+        """Collective render + capture; returns (jpeg or None, width, height, encode ms,
+        whether ParaView used its LOD geometry). ``interactive``: render as during a drag."""
         buf = ctypes.POINTER(ctypes.c_ubyte)()
         size, width, height = ctypes.c_long(0), ctypes.c_int(0), ctypes.c_int(0)
-        encode_ms = ctypes.c_double(0.0)
+        encode_ms, used_lod = ctypes.c_double(0.0), ctypes.c_int(0)
         status = self._lib.pvw_capture_jpeg(
             self.pointer(view_proxy),
             int(quality),
             int(bool(encode)),
+            int(bool(interactive)),
             ctypes.byref(buf),
             ctypes.byref(size),
             ctypes.byref(width),
             ctypes.byref(height),
             ctypes.byref(encode_ms),
+            ctypes.byref(used_lod),
         )
         try:
             if status != 0:
@@ -135,7 +140,7 @@ class RenderShim:
         finally:
             if buf:
                 self._lib.pvw_free(buf)
-        return data, width.value, height.value, encode_ms.value
+        return data, width.value, height.value, encode_ms.value, bool(used_lod.value)
 
 
 def load() -> RenderShim:

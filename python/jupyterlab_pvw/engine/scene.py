@@ -24,6 +24,7 @@ class Scene:
         self.view = simple.CreateRenderView()
         self.view.ViewSize = list(size)
         self.view.OrientationAxesVisibility = 1
+        self.lod_threshold: float | None = None  # ParaView's own default until set
         self.producers: dict = {}  # name -> (producer, display)
         self.pipeline = Pipeline(simple, channel, self.view)  # displays, colours, filters
         self.active: str | None = None
@@ -222,8 +223,14 @@ class Scene:
     def camera(self) -> Camera:
         return Camera.from_vtk(self.view.GetActiveCamera())
 
-    def render(self, camera: Camera | None, size, quality: int, encode: bool):
-        """Collective render + capture; returns (jpeg or None, w, h, total ms, encode ms)."""
+    def set_lod_threshold(self, megabytes: float) -> None:
+        """Geometry above this size is drawn decimated in interactive renders (collective)."""
+        self.view.LODThreshold = float(megabytes)
+        self.lod_threshold = float(megabytes)
+
+    def render(self, camera: Camera | None, size, quality: int, encode: bool, lod: bool = False):
+        """Collective render + capture; returns (jpeg or None, w, h, total ms, encode ms,
+        LOD used). ``lod``: an interactive render (ParaView's LOD above its threshold)."""
         if camera is not None:
             camera.apply_to(self.view.GetActiveCamera())
         if list(self.view.ViewSize) != list(size):
@@ -231,21 +238,25 @@ class Scene:
         start = time.perf_counter()
         self.pipeline.prepare_render()  # under the GIL: the shim's render runs no Python
         if self.shim is not None:
-            jpeg, width, height, encode_ms = self.shim.capture_jpeg(
-                self.view.SMProxy, quality, encode
+            jpeg, width, height, encode_ms, used_lod = self.shim.capture_jpeg(
+                self.view.SMProxy, quality, encode, lod
             )
         else:
-            jpeg, width, height, encode_ms = self._render_wrapped(quality, encode)
-        return jpeg, width, height, (time.perf_counter() - start) * 1000.0, encode_ms
+            jpeg, width, height, encode_ms, used_lod = self._render_wrapped(quality, encode, lod)
+        ms = (time.perf_counter() - start) * 1000.0
+        return jpeg, width, height, ms, encode_ms, used_lod
 
-    def _render_wrapped(self, quality, encode):
+    def _render_wrapped(self, quality, encode, lod):
         from vtkmodules.vtkIOImage import vtkJPEGWriter
 
+        # vtkSMRenderViewProxy's capture renders interactively (LOD) when this is on.
+        self.view.UseInteractiveRenderingForScreenshots = int(bool(lod))
         image = self.view.CaptureWindow(1)
+        used_lod = bool(self.view.GetClientSideObject().GetUsedLODForLastRender())
         try:
             width, height, _ = image.GetDimensions()
             if not encode:
-                return None, width, height, 0.0
+                return None, width, height, 0.0, used_lod
             start = time.perf_counter()
             writer = vtkJPEGWriter()
             writer.SetInputData(image)
@@ -253,7 +264,7 @@ class Scene:
             writer.WriteToMemoryOn()
             writer.Write()
             jpeg = bytes(memoryview(writer.GetResult()))
-            return jpeg, width, height, (time.perf_counter() - start) * 1000.0
+            return jpeg, width, height, (time.perf_counter() - start) * 1000.0, used_lod
         finally:
             image.UnRegister(None)  # or ~1 MB leaks per frame
 

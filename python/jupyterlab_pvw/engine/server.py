@@ -65,6 +65,11 @@ def frame_message(frame) -> dict:
         # The live pipeline (pipeline.py): what the legend shows, and its cost this frame.
         "coloring": frame.coloring,
         "pipelineMs": frame.pipeline_ms,
+        # Reduced frames (a drag, a new step's first frame): the viewer scales them up and
+        # says so; budget is the render budget in force (1: the whole machine).
+        "lod": frame.lod,
+        "scale": frame.scale,
+        "budget": frame.budget,
     }
 
 
@@ -226,6 +231,13 @@ class PvwProtocol(LinkProtocol):
             interactive=int(_number(interactive, "interactive quality", *QUALITY_RANGE)),
             max_fps=None if max_fps is None else _number(max_fps, "max fps", *MAX_FPS_RANGE),
         )
+
+    @exportRpc("pvw.budget")
+    def budget(self, budget=None, lod=None):
+        """The render budget (fraction of time while the simulation steps) and LOD on drags."""
+        if lod is not None and not isinstance(lod, bool):
+            raise TypeError(f"lod must be true or false, got {lod!r}")
+        return self.service.set_budget(budget=budget, interactive_lod=lod)
 
     @exportRpc("pvw.timestep")
     def timestep(self):

@@ -22,6 +22,7 @@ import time
 import traceback
 
 from .. import wire
+from .budget import RenderBudget, check_budget
 from .camera import Camera
 from .commands import Commands
 from .history import DEFAULT_MEMORY_MB, History
@@ -40,6 +41,12 @@ DEFAULTS = {
     "history": 0,
     "history_memory_mb": DEFAULT_MEMORY_MB,
     "pause_timeout": DEFAULT_PAUSE_TIMEOUT_S,
+    # Speed while interacting (budget.py): ParaView's LOD during drags, the render budget
+    # while the simulation steps, the frame rate that interactive resolution aims for.
+    "interactive_lod": wire.INTERACTIVE_LOD,
+    "lod_threshold": wire.LOD_THRESHOLD_MB,
+    "budget": wire.RENDER_BUDGET,
+    "target_fps": wire.TARGET_FPS,
 }
 
 
@@ -58,6 +65,9 @@ class Frame:
     time: float
     coloring: list = dataclasses.field(default_factory=list)  # pipeline.frame_coloring()
     pipeline_ms: float = 0.0  # the pipeline's update time in this render
+    lod: bool = False  # ParaView's decimated geometry (a drag)
+    scale: float = 1.0  # fraction of the view size rendered; the browser scales it up
+    budget: float = 1.0  # the render budget in force (1: the whole machine)
 
 
 class Call:
@@ -90,7 +100,9 @@ class RenderService(threading.Thread):
         self._ops: collections.deque = collections.deque()  # (command, future)
         self._input = CameraInput()
         self._stop_requested = False
-        self._render_wanted: str | None = None  # None, "interactive" or "still"
+        # None or the kind of frame wanted (budget.KINDS): "still" ends a change and outranks
+        # the others; "step" is a new step's first frame, "refresh" the full still after it.
+        self._render_wanted: str | None = None
         opts = {**DEFAULTS, **options}
         self._size = list(opts["size"])
         self._still_quality = int(opts["still_quality"])
@@ -107,6 +119,13 @@ class RenderService(threading.Thread):
         self._history_options = (int(opts["history"]), float(opts["history_memory_mb"]))
         self.run_control = RunControl(opts["pause_timeout"])  # rank 0 decides; guarded by _cond
         self._release_upto = 0
+        # Rank 0: when to render and how small (budget.py); LOD settings for every rank
+        # travel in the render commands.
+        self._lod = bool(opts["interactive_lod"])
+        self._lod_threshold = float(opts["lod_threshold"])
+        self._budget = RenderBudget(
+            budget=check_budget(opts["budget"]), target_fps=float(opts["target_fps"])
+        )
 
     # -- called from the simulation's main thread --------------------------------------------
     def post_call(self, kind: str, args: dict, pieces: dict) -> Call:
@@ -171,9 +190,10 @@ class RenderService(threading.Thread):
 
     def request_render(self, still: bool = True) -> None:
         with self._cond:
-            self._render_wanted = (
-                "still" if still or self._render_wanted == "still" else "interactive"
-            )
+            if still:
+                self._render_wanted = "still"
+            elif self._render_wanted is None:
+                self._render_wanted = "interactive"
             self._cond.notify_all()
 
     def set_size(self, width: int, height: int) -> None:
@@ -194,6 +214,20 @@ class RenderService(threading.Thread):
                 "still": self._still_quality,
                 "interactive": self._interactive_quality,
                 "max_fps": self._max_fps,
+            }
+
+    def set_budget(self, budget=None, interactive_lod=None) -> dict:
+        """The render budget (fraction of time while stepping) and LOD while interacting."""
+        with self._cond:
+            if budget is not None:
+                self._budget.budget = check_budget(budget)
+            if interactive_lod is not None:
+                self._lod = bool(interactive_lod)
+            return {
+                "budget": self._budget.budget,
+                "interactive_lod": self._lod,
+                "in_force": self._budget.limit(),
+                "stepping": self._budget.stepping(),
             }
 
     def set_client_quality(self, quality: int) -> None:
@@ -258,6 +292,9 @@ class RenderService(threading.Thread):
                 "timestep": commands.timestep if commands else 0,
                 "time": commands.time if commands else 0.0,
                 "active": self.scene.active if self.scene else None,
+                "budget": self._budget.budget,
+                "budget_in_force": self._budget.limit(),
+                "interactive_lod": self._lod,
             }
 
     def last_frame(self) -> Frame | None:
@@ -378,22 +415,37 @@ class RenderService(threading.Thread):
                 if self._ops:
                     return self._ops.popleft()
                 if self._render_wanted and self._input.camera is not None:
-                    still = self._render_wanted == "still" and not self._input.dragging
-                    if not still:  # cap the interactive frame rate
-                        wait = self._last_render_start + 1.0 / self._max_fps - time.monotonic()
-                        if wait > 0:
-                            self._cond.wait(wait)
-                            continue
+                    kind = "interactive" if self._input.dragging else self._render_wanted
+                    plan = self._budget.plan(kind, self._max_fps)
+                    if plan.skip and kind == "step":
+                        # Over budget: no first frame for this step; its full still follows
+                        # when the budget allows, unless the next step comes first.
+                        self._render_wanted = "refresh"
+                        continue
+                    if plan.skip or plan.wait > 0:
+                        # Not now: the budget's pause, or a refresh that would be stale when
+                        # done (it stays wanted; the next step's frame may replace it).
+                        self._cond.wait(min(max(plan.wait, 0.01), 0.5))
+                        continue
                     self._render_wanted = None
+                    still = kind in ("still", "refresh")
                     quality = self._still_quality if still else self._interactive_quality
                     if self._client_quality is not None:
                         quality = self._client_quality
+                    if not self._lod:
+                        plan.scale = 1.0  # full detail while interacting: fewer frames only
+                    size = [max(wire.MIN_SIZE, round(n * plan.scale)) for n in self._size]
                     return {
                         "op": "render",
                         "camera": self._input.camera.to_dict(),
-                        "size": list(self._size),
+                        "size": size,
                         "quality": quality,
                         "still": still,
+                        "kind": kind,
+                        "scale": plan.scale,
+                        "budget": plan.budget,
+                        "lod": kind == "interactive" and self._lod,
+                        "lod_threshold": self._lod_threshold,
                     }, None
                 self._cond.wait(0.5)
 
@@ -449,7 +501,13 @@ class RenderService(threading.Thread):
         with self._cond:
             if op in Commands.CAMERA_RESETS or self._input.camera is None:
                 self._input.reset(self.scene.camera())
-            if self._observers > 0 or op == "reset_camera":
+            if op == "next_timestep":
+                self._budget.step()
+                if self._observers > 0 and self._render_wanted != "still":
+                    # A reduced frame of the new step first; the full still follows. A still
+                    # already wanted (a change ended) shows the new step at full size.
+                    self._render_wanted = "step"
+            elif self._observers > 0 or op == "reset_camera":
                 self._render_wanted = "still"
 
     # == Pipeline (engine/pipeline.py) ===== the commands are Commands.do_pipeline ==========
@@ -474,13 +532,25 @@ class RenderService(threading.Thread):
     # == end of the pipeline block ===========================================================
 
     def _render(self, command: dict):
-        self._last_render_start = time.monotonic()
-        jpeg, width, height, ms, encode_ms = self.scene.render(
-            Camera.from_dict(command["camera"]), command["size"], command["quality"], self.rank == 0
+        clock = self._budget.clock
+        start = clock()
+        lod = command.get("lod", False)
+        if lod and self.scene.lod_threshold != command["lod_threshold"]:
+            self.scene.set_lod_threshold(command["lod_threshold"])
+        jpeg, width, height, ms, encode_ms, used_lod = self.scene.render(
+            Camera.from_dict(command["camera"]),
+            command["size"],
+            command["quality"],
+            self.rank == 0,
+            lod,
         )
         if self.rank != 0:
             return None
+        kind = command.get("kind", "still")
         with self._cond:
+            self._budget.record(kind, start, clock(), command.get("scale", 1.0))
+            if kind == "step" and self._render_wanted is None:
+                self._render_wanted = "refresh"  # the full still of the new step follows
             self._frames += 1
             self._last_render_ms = round(ms - encode_ms, 2)
             self._last_encode_ms = round(encode_ms, 2)
@@ -496,6 +566,9 @@ class RenderService(threading.Thread):
                 time=self.commands.shown_time,
                 coloring=self.scene.pipeline.frame_coloring(),
                 pipeline_ms=round(self.scene.pipeline.last_update_ms, 2),
+                lod=used_lod,
+                scale=command.get("scale", 1.0),
+                budget=command.get("budget", 1.0),
             )
             self._last_frame = frame
         if self.on_frame is not None:

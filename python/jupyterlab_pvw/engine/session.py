@@ -188,6 +188,12 @@ class EngineSession:
         )
         return service.wait_call(call)
 
+    def budget(self, budget=None, lod=None) -> dict:
+        """Set (or read, with no arguments) the render budget and reduced drag frames."""
+        if lod is not None and not isinstance(lod, bool):
+            raise TypeError(f"lod must be True or False, got {lod!r}")
+        return self._require().set_budget(budget=budget, interactive_lod=lod)
+
     # -- status ----------------------------------------------------------------------------
     def _status_future(self):
         """Rank 0: gather every rank's registry through the service (not collective for callers)."""

@@ -9,6 +9,8 @@
 #include <vtkImageData.h>
 #include <vtkJPEGWriter.h>
 #include <vtkNew.h>
+#include <vtkPVRenderView.h>
+#include <vtkSMPropertyHelper.h>
 #include <vtkSMViewProxy.h>
 #include <vtkUnsignedCharArray.h>
 
@@ -30,19 +32,31 @@ int pvw_still_render(void* view)
 }
 
 // Renders and captures the view (collective; CaptureWindow renders by itself). When
-// `encode` is non-zero the captured image is JPEG-encoded into a malloc'd buffer that the
-// caller frees with pvw_free; on ranks that only take part in the composite, pass 0.
-int pvw_capture_jpeg(void* view, int quality, int encode, unsigned char** out, long* size,
-  int* width, int* height, double* encode_ms)
+// `interactive` is non-zero the capture renders as ParaView does during a drag
+// (InteractiveRender: LOD geometry above the view's LODThreshold); `*used_lod` says whether
+// it did. When `encode` is non-zero the captured image is JPEG-encoded into a malloc'd
+// buffer that the caller frees with pvw_free; on ranks that only take part in the
+// composite, pass 0.
+int pvw_capture_jpeg(void* view, int quality, int encode, int interactive, unsigned char** out,
+  long* size, int* width, int* height, double* encode_ms, int* used_lod)
 {
   *out = nullptr;
   *size = 0;
   *encode_ms = 0.0;
+  *used_lod = 0;
   if (!view)
   {
     return -1;
   }
-  vtkImageData* image = static_cast<vtkSMViewProxy*>(view)->CaptureWindow(1);
+  auto* proxy = static_cast<vtkSMViewProxy*>(view);
+  // vtkSMRenderViewProxy::RenderForImageCapture reads this to pick InteractiveRender.
+  vtkSMPropertyHelper(proxy, "UseInteractiveRenderingForScreenshots", true)
+    .Set(interactive ? 1 : 0);
+  vtkImageData* image = proxy->CaptureWindow(1);
+  if (auto* pv = vtkPVRenderView::SafeDownCast(proxy->GetClientSideObject()))
+  {
+    *used_lod = pv->GetUsedLODForLastRender() ? 1 : 0;
+  }
   if (!image)
   {
     return -2;
