@@ -15,6 +15,7 @@ function frame(extra: Partial<IFrame>): IFrame {
     lod: false,
     scale: 1,
     budget: 1,
+    coloring: [],
     ...extra
   };
 }
