@@ -29,3 +29,5 @@ INTERACTIVE_QUALITY: int = _WIRE["quality"]["interactive"]
 QUALITY_RANGE: tuple[int, int] = (_WIRE["quality"]["min"], _WIRE["quality"]["max"])
 MAX_FPS: float = _WIRE["maxFps"]["default"]
 MAX_FPS_RANGE: tuple[float, float] = (_WIRE["maxFps"]["min"], _WIRE["maxFps"]["max"])
+PRESENCE_TOPIC: str = _WIRE["presenceTopic"]
+DRIVER_IDLE_S: float = _WIRE["driverIdleSeconds"]

@@ -34,6 +34,7 @@ DEFAULTS = {
     "still_quality": wire.STILL_QUALITY,
     "interactive_quality": wire.INTERACTIVE_QUALITY,
     "max_fps": wire.MAX_FPS,
+    "driver_idle_s": wire.DRIVER_IDLE_S,  # the web server's; see presence.py
 }
 
 
@@ -50,6 +51,7 @@ class Frame:
     quality: int
     timestep: int
     time: float
+    view_size: tuple[int, int] | None = None  # the size asked for (what clients match on)
 
 
 class Call:
@@ -84,7 +86,9 @@ class RenderService(threading.Thread):
         self._stop_requested = False
         self._render_wanted: str | None = None  # None, "interactive" or "still"
         opts = {**DEFAULTS, **options}
-        self._size = list(opts["size"])
+        self._size = list(opts["size"])  # for viewers that asked for no size of their own
+        # Per-viewport sizes: (client, viewport tag) -> [w, h] or None (the default size).
+        self._view_sizes: dict[tuple, list[int] | None] = {}
         self._still_quality = int(opts["still_quality"])
         self._interactive_quality = int(opts["interactive_quality"])
         self._max_fps = float(opts["max_fps"])
@@ -154,6 +158,8 @@ class RenderService(threading.Thread):
     def client_left(self, client) -> None:
         """A client went away: a drag it left unfinished ends, with a still frame."""
         with self._cond:
+            for key in [k for k in self._view_sizes if k[0] == client]:
+                del self._view_sizes[key]
             if self._input.end_drag(client):
                 self._render_wanted = "still"
                 self._cond.notify_all()
@@ -168,6 +174,57 @@ class RenderService(threading.Thread):
     def set_size(self, width: int, height: int) -> None:
         with self._cond:
             self._size = [int(width), int(height)]
+
+    # -- per-viewport sizes and the shared camera (collaboration) ------------------------
+    def set_view_size(self, client, tag, size=None) -> None:
+        """Viewport ``tag`` of ``client`` wants frames of ``size`` (None: the default size)."""
+        with self._cond:
+            self._view_sizes[(client, tag)] = list(size) if size is not None else None
+            self._render_wanted = "still"
+            self._cond.notify_all()
+
+    def sizes_for(self, client) -> set[tuple[int, int]]:
+        """The frame sizes ``client``'s viewports want."""
+        with self._cond:
+            return {
+                tuple(size or self._size) for key, size in self._view_sizes.items() if key[0] == client
+            }
+
+    @property
+    def default_size(self) -> list[int]:
+        with self._cond:
+            return list(self._size)
+
+    def _render_sizes(self) -> list[list[int]]:
+        """Every distinct size some viewport wants (one render each per change)."""
+        sizes = sorted({tuple(size or self._size) for size in self._view_sizes.values()})
+        return [list(size) for size in sizes] or [list(self._size)]
+
+    def _aspect(self, client) -> float:
+        sizes = [size or self._size for key, size in self._view_sizes.items() if key[0] == client]
+        width, height = sizes[0] if sizes else self._size
+        return width / max(height, 1)
+
+    def camera(self) -> dict | None:
+        """The shared camera (rank 0), as Camera.to_dict()."""
+        with self._cond:
+            return self._input.camera.to_dict() if self._input.camera is not None else None
+
+    def set_camera(self, camera: Camera) -> None:
+        """Replace the shared camera (a stock viewport.camera.update); every viewer follows."""
+        if not camera.is_finite():
+            raise ValueError("the camera must have finite values and a non-zero distance")
+        with self._cond:
+            self._input.reset(camera)
+            self._render_wanted = "still"
+            self._cond.notify_all()
+
+    def end_drag(self, client) -> None:
+        """``client`` lost control: a drag it had in progress ends."""
+        with self._cond:
+            if self._input.end_drag(client):
+                self._render_wanted = "still"
+                self._cond.notify_all()
 
     def set_quality(self, still=None, interactive=None, max_fps=None) -> dict:
         """A viewer's settings; the engine picks still or interactive quality again."""
@@ -305,7 +362,7 @@ class RenderService(threading.Thread):
         """Rank 0: the next command to broadcast, waiting (without spinning) for work."""
         with self._cond:
             while True:
-                changed, ended = self._input.fold(self._size[0] / max(self._size[1], 1))
+                changed, ended = self._input.fold(self._aspect)
                 if ended:
                     self._render_wanted = "still"
                 elif changed and self._render_wanted is None:
@@ -316,7 +373,10 @@ class RenderService(threading.Thread):
                     call = self._call_queue.popleft()
                     return {"op": "call", "seq": call.seq, "kind": call.kind}, None
                 if self._ops:
-                    return self._ops.popleft()
+                    command, future = self._ops.popleft()
+                    if command["op"] == "render" and self._input.camera is not None:
+                        command = {**command, "camera": self._input.camera.to_dict()}
+                    return command, future
                 if self._render_wanted and self._input.camera is not None:
                     still = self._render_wanted == "still" and not self._input.dragging
                     if not still:  # cap the interactive frame rate
@@ -331,7 +391,7 @@ class RenderService(threading.Thread):
                     return {
                         "op": "render",
                         "camera": self._input.camera.to_dict(),
-                        "size": list(self._size),
+                        "sizes": self._render_sizes(),
                         "quality": quality,
                         "still": still,
                     }, None
@@ -391,9 +451,17 @@ class RenderService(threading.Thread):
                 self._render_wanted = "still"
 
     def _render(self, command: dict):
+        """One render per size asked for, all with the same camera; frames go to on_frame."""
         self._last_render_start = time.monotonic()
+        camera = Camera.from_dict(command["camera"]) if command.get("camera") else None
+        frames = [self._render_size(command, camera, size) for size in command["sizes"]]
+        if self.rank != 0:
+            return None
+        return {"mtime": frames[-1].seq, "frames": frames}
+
+    def _render_size(self, command: dict, camera, size) -> Frame | None:
         jpeg, width, height, ms, encode_ms = self.scene.render(
-            Camera.from_dict(command["camera"]), command["size"], command["quality"], self.rank == 0
+            camera, size, command["quality"], self.rank == 0
         )
         if self.rank != 0:
             return None
@@ -411,11 +479,12 @@ class RenderService(threading.Thread):
                 quality=command["quality"],
                 timestep=self.commands.timestep,
                 time=self.commands.time,
+                view_size=tuple(size),
             )
             self._last_frame = frame
-        if self.on_frame is not None:
+        if self.on_frame is not None and command.get("publish", True):
             self.on_frame(frame)
-        return {"mtime": frame.seq}
+        return frame
 
     def _close(self):
         if self.scene is not None and self.scene.view is not None:

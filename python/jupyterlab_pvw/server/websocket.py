@@ -10,6 +10,7 @@ through, so any secret (or none) the browser sends is replaced.
 from __future__ import annotations
 
 import json
+import secrets
 import struct
 
 import msgpack
@@ -53,6 +54,7 @@ class EngineProxyHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
         self.launcher = launcher  # counts clients of launched sessions, for idle reaping
         self.upstream = None
         self.session = None
+        self.identity_tag = ViewerTag()
 
     def set_default_headers(self):
         """No JupyterHandler default headers: they make no sense on a WebSocket."""
@@ -95,6 +97,8 @@ class EngineProxyHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
         if message is None:  # the engine closed
             self.close(1011, "the ParaViewWeb engine closed the connection")
             return
+        if self.identity_tag.is_own_reply(message):
+            return
         try:
             self.write_message(message, binary=True)
         except WebSocketClosedError:
@@ -105,8 +109,13 @@ class EngineProxyHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
             return
         if isinstance(message, str):
             message = message.encode()
-        message = with_secret(message, self.session.secret) or message
-        self.upstream.write_message(message, binary=True)
+        hello = with_secret(message, self.session.secret)
+        if hello is None and is_identify(message):
+            return  # only the proxy says who a browser is
+        self.upstream.write_message(hello or message, binary=True)
+        if hello is not None:
+            user = self.identity_provider.identity_model(self.current_user)
+            self.upstream.write_message(self.identity_tag.message(user), binary=True)
 
     def on_close(self):
         if self.launcher() is not None and self.session is not None:
@@ -114,3 +123,53 @@ class EngineProxyHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
         if self.upstream is not None:
             self.upstream.close()
             self.upstream = None
+
+
+# -- who the browser is: presence and the driver rule in the engine ---------------------------
+IDENTIFY = "pvw.identify"
+
+
+def _whole_message(data: bytes, limit: int = 64 * 1024) -> dict | None:
+    """A small single-chunk wslink message, decoded; None for anything else."""
+    if not isinstance(data, bytes) or len(data) < HEADER.size or len(data) > limit:
+        return None
+    _, offset, total = HEADER.unpack_from(data)
+    if offset != 0 or total != len(data) - HEADER.size:
+        return None
+    try:
+        message = msgpack.unpackb(data[HEADER.size :], raw=False)
+    except (ValueError, msgpack.UnpackException):
+        return None
+    return message if isinstance(message, dict) else None
+
+
+def is_identify(data: bytes) -> bool:
+    """A browser's own ``pvw.identify`` (dropped; the engine also accepts only the first)."""
+    message = _whole_message(data)
+    return message is not None and message.get("method") == IDENTIFY
+
+
+class ViewerTag:
+    """Tags a browser's engine connection with its Jupyter user, right after the hello.
+
+    The engine identifies a connection once, and the proxy's identify follows the hello
+    before any other message of the browser, so a browser cannot speak for someone else.
+    """
+
+    def __init__(self):
+        self.rpc_id = f"rpc:pvw-proxy:{secrets.token_hex(8)}"
+
+    def message(self, user: dict) -> bytes:
+        identity = {k: user.get(k) for k in ("username", "name", "display_name", "initials", "color")}
+        body = msgpack.packb(
+            {"wslink": "1.0", "id": self.rpc_id, "method": IDENTIFY, "args": [identity]},
+            use_bin_type=True,
+        )
+        return HEADER.pack(secrets.randbits(32), 0, len(body)) + body
+
+    def is_own_reply(self, data) -> bool:
+        """The engine's answer to the proxy's identify: not for the browser."""
+        if not isinstance(data, bytes) or self.rpc_id.encode() not in data[:256]:
+            return False
+        message = _whole_message(data)
+        return message is not None and message.get("id") == self.rpc_id
