@@ -11,7 +11,6 @@ import struct
 import threading
 import time
 
-import msgpack
 import numpy as np
 import pytest
 from conftest import HERE, MpiRun, Viewer, jpeg_pixels
@@ -104,7 +103,9 @@ def test_control_passes_when_the_driver_idles_or_leaves(viewers):
     assert presence(carol)["driver"] == ids["a"]
     carol.call("pvw.control.request")
     assert presence(carol)["driver"] == ids["a"]  # the driver is busy: Carol waits
-    wait_for(lambda: presence(carol)["driver"] == ids["c"], timeout=IDLE_S * 10, what="idle hand-over")
+    wait_for(
+        lambda: presence(carol)["driver"] == ids["c"], timeout=IDLE_S * 10, what="idle hand-over"
+    )
     carol.drag()
     carol.close()
     wait_for(lambda: presence(alice)["driver"] == ids["a"], what="hand-over on leaving")
@@ -116,11 +117,15 @@ def test_stock_viewport_rpcs(viewers):
     assert set(camera) == {"bounds", "center", "focal", "up", "position"}
     assert camera["bounds"] == [0, 15, 0, 15, 0, 15]  # the 16^3 grid over both ranks
     position = [camera["focal"][0] + 40, camera["focal"][1], camera["focal"][2]]
-    assert viewer.call("viewport.camera.update", ["-1", camera["focal"], [0, 0, 1], position]) is None
+    assert (
+        viewer.call("viewport.camera.update", ["-1", camera["focal"], [0, 0, 1], position]) is None
+    )
     moved = viewer.call("viewport.camera.get", ["-1"])
     assert moved["position"] == position and moved["up"] == [0, 0, 1]
 
-    reply = viewer.call("viewport.image.render", [{"view": "-1", "size": [320, 240], "quality": 80}])
+    reply = viewer.call(
+        "viewport.image.render", [{"view": "-1", "size": [320, 240], "quality": 80}]
+    )
     assert reply["format"] == "jpeg" and reply["size"] == [320, 240]
     assert jpeg_pixels(reply["image"]).shape[:2] == (240, 320)
     assert viewer.call("viewport.size.update", ["-1", 180, 100]) is None
@@ -221,9 +226,12 @@ def test_a_stalled_client_slows_nobody_and_costs_no_memory(engine, viewers):
     finally:
         stop.set()
         dragger.join(70)
-    print(f"frames alone {alone}, beside a stalled client {stalled}; "
-          f"{frame_bytes / 1e6:.1f} MB of frames; rank 0 RSS grew {rss_growth / 1e6:.1f} MB")
-    assert alone > 20, "too few frames to compare"
+    print(
+        f"frames alone {alone}, beside a stalled client {stalled}; "
+        f"{frame_bytes / 1e6:.1f} MB of frames; rank 0 RSS grew {rss_growth / 1e6:.1f} MB"
+    )
+    assert alone >= 10, "too few frames to compare"
     assert stalled >= 0.6 * alone, f"{stalled} frames beside a stalled client, {alone} without"
     # Had the stalled client's frames been kept, rank 0 would have grown by about this much.
-    assert rss_growth < max(frame_bytes / 2, 8e6), (rss_growth, frame_bytes)
+    assert frame_bytes > 2e6, "too few frame bytes to see a backlog"
+    assert rss_growth < frame_bytes / 2, (rss_growth, frame_bytes)

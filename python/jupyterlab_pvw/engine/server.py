@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import sys
 import threading
 
 from wslink import register as exportRpc
@@ -113,7 +112,8 @@ class ViewportProtocol(LinkProtocol):
             # Each viewport (``viewport``: a tag of the client's choosing) gets its own size.
             tag = options.get("viewport")
             self.service.set_view_size(
-                self.server.active_client(), str(tag) if tag is not None else None,
+                self.server.active_client(),
+                str(tag) if tag is not None else None,
                 _size(*options["size"]),
             )
         self.service.request_render(still=True)
@@ -429,7 +429,9 @@ class WebServer:
             pump = self._pump_for(client_id)
             if pump is not None:
                 message = {**snapshot, "you": client_id}
-                pump.offer(PRESENCE_TOPIC, pack_publish(PRESENCE_TOPIC, self.presence.version, message))
+                pump.offer(
+                    PRESENCE_TOPIC, pack_publish(PRESENCE_TOPIC, self.presence.version, message)
+                )
 
     def presence_changed(self, old_driver) -> None:
         """After a presence change: a driver who lost control stops dragging; tell everyone."""

@@ -187,7 +187,9 @@ class RenderService(threading.Thread):
         """The frame sizes ``client``'s viewports want."""
         with self._cond:
             return {
-                tuple(size or self._size) for key, size in self._view_sizes.items() if key[0] == client
+                tuple(size or self._size)
+                for key, size in self._view_sizes.items()
+                if key[0] == client
             }
 
     @property

@@ -82,8 +82,13 @@ class StockViewportProtocol(LinkProtocol):
         quality = int(_number(options.get("quality", 100), "quality", *QUALITY_RANGE))
         result = await asyncio.wrap_future(
             self.service.submit(
-                {"op": "render", "sizes": [size], "quality": quality, "still": True,
-                 "publish": False}
+                {
+                    "op": "render",
+                    "sizes": [size],
+                    "quality": quality,
+                    "still": True,
+                    "publish": False,
+                }
             )
         )
         frame = result["frames"][0]

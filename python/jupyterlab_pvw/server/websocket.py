@@ -160,7 +160,9 @@ class ViewerTag:
         self.rpc_id = f"rpc:pvw-proxy:{secrets.token_hex(8)}"
 
     def message(self, user: dict) -> bytes:
-        identity = {k: user.get(k) for k in ("username", "name", "display_name", "initials", "color")}
+        identity = {
+            k: user.get(k) for k in ("username", "name", "display_name", "initials", "color")
+        }
         body = msgpack.packb(
             {"wslink": "1.0", "id": self.rpc_id, "method": IDENTIFY, "args": [identity]},
             use_bin_type=True,
