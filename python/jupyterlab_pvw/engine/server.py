@@ -108,7 +108,9 @@ class ViewportProtocol(LinkProtocol):
     @exportRpc("viewport.image.push")
     def push(self, options=None):
         options = options or {}
-        if "size" in options:
+        if "size" in options and options["size"] is None and "viewport" in options:
+            self.service.drop_view_size(self.server.active_client(), str(options["viewport"]))
+        elif "size" in options:
             # Each viewport (``viewport``: a tag of the client's choosing) gets its own size.
             tag = options.get("viewport")
             self.service.set_view_size(

@@ -183,6 +183,11 @@ class RenderService(threading.Thread):
             self._render_wanted = "still"
             self._cond.notify_all()
 
+    def drop_view_size(self, client, tag) -> None:
+        """Viewport ``tag`` of ``client`` closed: its size is no longer rendered."""
+        with self._cond:
+            self._view_sizes.pop((client, tag), None)
+
     def sizes_for(self, client) -> set[tuple[int, int]]:
         """The frame sizes ``client``'s viewports want."""
         with self._cond:
