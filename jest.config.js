@@ -19,7 +19,7 @@ module.exports = {
           resolveJsonModule: true,
           strict: true,
           esModuleInterop: true,
-          types: ['jest']
+          types: ['jest', 'node']
         }
       }
     ]

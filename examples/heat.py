@@ -15,6 +15,7 @@ can read it while the simulation computes on.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import time
@@ -35,7 +36,12 @@ def parse_args(argv=None):
     p.add_argument("--every", type=int, default=10, help="steps between frames (default 10)")
     p.add_argument("--host", default="127.0.0.1", help="where rank 0 serves (default loopback)")
     p.add_argument("--port", type=int, default=0, help="port (default: a free one)")
-    p.add_argument("--secret", default=None, help="wslink secret (default: random)")
+    p.add_argument(
+        "--secret",
+        default=os.environ.get("PVW_SECRET"),
+        help="wslink secret (default: $PVW_SECRET, as the launcher sets it, else random); "
+        "prefer the environment: a command line is visible to every local user",
+    )
     p.add_argument("--no-engine", action="store_true", help="run without visualization (baseline)")
     p.add_argument(
         "--wait", action="store_true", help="keep serving after the last step until Ctrl-C"
@@ -154,7 +160,10 @@ def main(argv=None):
         engine.register("temperature", slab.piece(engine))
         engine.activate("temperature")
         if rank == 0:
-            print(f"heat: watch at {info['url']} with secret {info['secret']}", flush=True)
+            if args.secret is None:  # generated here: the person who started the run needs it
+                print(f"heat: watch at {info['url']} with secret {info['secret']}", flush=True)
+            else:  # the caller (e.g. the launcher) knows it; keep it out of logs
+                print(f"heat: watch at {info['url']}", flush=True)
             announcement = announce(args, info)
     # mpiexec turns Ctrl-C into SIGTERM for the ranks. Each rank only notes it; the ranks agree
     # at the next output step, so all stop together and none is left in a collective.

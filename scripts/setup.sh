@@ -46,7 +46,7 @@ if ! current pip-deps python/pyproject.toml; then
   python -m pip install -q --upgrade pip
   # Dependencies first: the labextension build below needs jupyterlab from the venv.
   python -m pip install -q hatchling hatch-jupyter-builder hatch-nodejs-version editables \
-    "jupyterlab==4.5.11" "jupyter_server>=2.4,<3" "wslink>=2.2.2,<3" "aiohttp>=3.9" msgpack \
+    "jupyterlab==4.5.11" "notebook==7.5.8" "jupyter_server>=2.4,<3" "wslink>=2.2.2,<3" "aiohttp>=3.9" msgpack \
     "ipyparallel>=8.6,<9" "ipywidgets>=8,<9" "pytest>=8" pytest-timeout \
     "pytest-jupyter[server]>=0.10" "ruff>=0.6" pillow
   touch "$stamps/pip-deps"

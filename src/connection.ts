@@ -9,17 +9,12 @@
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { Interaction, mergeInteractions, VIEW_ID } from './events';
+import { Interaction, mergeInteractions } from './events';
 import { asFrame, FrameDecoder, FrameRate, IFrame } from './frames';
 import { Reconnector } from './reconnect';
 import { CoalescingSender } from './sender';
 import { ITransportStatus, WslinkTransport } from './transport';
-
-/** The topic the engine publishes frames on. */
-export const IMAGE_TOPIC = 'viewport.image.push.subscription';
-
-/** The topic the engine publishes who watches and who drives on (wire.json). */
-export const PRESENCE_TOPIC = 'pvw.presence';
+import { IMAGE_TOPIC, MAX_VIEW_SIZE, MIN_VIEW_SIZE, PRESENCE_TOPIC, VIEW_ID } from './wire';
 
 /** One viewer of a session, as the engine publishes it (engine/presence.py). */
 export interface IViewer {
@@ -41,10 +36,6 @@ export interface IPresence {
   you: string;
 }
 
-/** The smallest and largest view the engine renders, in pixels per side. */
-export const MIN_SIZE = 16;
-export const MAX_SIZE = 4096;
-
 /** How long (ms) size requests settle before one is sent: a resize fires many. */
 export const SIZE_DEBOUNCE_MS = 150;
 
@@ -53,10 +44,13 @@ export const SIZE_DEBOUNCE_MS = 150;
  *
  * - `connecting`: the first attempt is under way
  * - `live`: frames flow
- * - `reconnecting`: the connection failed or dropped; another attempt is scheduled
- * - `error`: it gave up (the session is gone); `reconnect()` starts over
+ * - `reconnecting`: the connection failed or dropped while the session is still listed;
+ *   another attempt is scheduled
+ * - `stopped`: the session was live and is no longer listed: its owner stopped it (or its
+ *   kernel exited); the last frame stays
+ * - `error`: it gave up on a session it never reached; `reconnect()` starts over
  */
-export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'error';
+export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'stopped' | 'error';
 
 /**
  * A state and what the user should read about it.
@@ -128,12 +122,17 @@ export class SessionConnection implements IDisposable {
         const wait = delayMs < 1000 ? 'in a moment' : `in ${Math.round(delayMs / 1000)} s`;
         this._setStatus('reconnecting', `${why}; trying again ${wait}`);
       },
-      onGiveUp: reason =>
-        this._setStatus(
-          'error',
-          `session ${this.sessionId} is gone: its engine was stopped or its kernel exited ` +
-            `(${errorText(reason)})`
-        )
+      onGiveUp: (reason, wasConnected) =>
+        wasConnected
+          ? this._setStatus(
+              'stopped',
+              `session ${this.sessionId} was stopped (its engine was stopped or its kernel exited)`
+            )
+          : this._setStatus(
+              'error',
+              `session ${this.sessionId} is gone: its engine was stopped or its kernel exited ` +
+                `(${errorText(reason)})`
+            )
     });
     this._reconnector.start();
   }
@@ -585,8 +584,8 @@ interface IEntry {
 }
 
 function clampSize(value: number): number {
-  const rounded = Math.round(Number.isFinite(value) ? value : MIN_SIZE);
-  return Math.max(MIN_SIZE, Math.min(MAX_SIZE, rounded));
+  const rounded = Math.round(Number.isFinite(value) ? value : MIN_VIEW_SIZE);
+  return Math.max(MIN_VIEW_SIZE, Math.min(MAX_VIEW_SIZE, rounded));
 }
 
 function errorText(reason: unknown): string {

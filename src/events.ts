@@ -5,18 +5,10 @@
  * positions as fractions of the view with the origin at the BOTTOM-left, the pressed buttons
  * and modifiers, and wheel "spins" where one notch is 1 and a positive spin zooms out.
  */
-
-/** The view id the engine serves (it has one view per session). */
-export const VIEW_ID = '1';
-
-/** The largest spin one wheel event may carry; the engine clamps to the same bound. */
-export const MAX_SPIN = 10;
+import { MAX_SPIN, VIEW_ID, ZOOM_BASE } from './wire';
 
 /** Quiet time (ms) after the last wheel event before `EndMouseWheel` asks for a still frame. */
 export const WHEEL_END_DELAY_MS = 200;
-
-/** The engine's zoom per spin: a spin of `s` dollies the camera by `ZOOM_BASE ** -s`. */
-export const ZOOM_BASE = 1.1;
 
 /** Pixels per wheel notch when the browser reports pixels (`WheelEvent.DOM_DELTA_PIXEL`). */
 export const PIXELS_PER_NOTCH = 100;

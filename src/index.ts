@@ -7,33 +7,70 @@ import { INotebookTracker } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
 import { addCommands } from './commands';
+import { ipywidgetPlugin } from './ipywidgetplugin';
 import { panelPlugin } from './panelplugin';
-import { DEFAULT_SETTINGS, validateSettings } from './settings';
-import { COMMAND_CATEGORY, CommandIDs, IPvwSettings, IPvwViewports, PLUGIN_ID } from './tokens';
-import { ViewportHub } from './viewports';
-import { widgetPlugin } from './widgetplugin';
+import { SettingsModel } from './settings';
+import {
+  COMMAND_CATEGORY,
+  CommandIDs,
+  IPvwSettingsModel,
+  IPvwViewports,
+  PLUGIN_ID,
+  VIEWPORTS_PLUGIN_ID
+} from './tokens';
+import { ViewportHub } from './viewporthub';
 
 export * from './tokens';
 
 /**
- * The main plugin: the settings, the viewports service with its shared connections, and the
- * ParaViewWeb commands with their palette entries.
+ * The settings: loaded once from the registry (schema `schema/plugin.json`), validated, and
+ * shared with every other plugin.
  */
-const plugin: JupyterFrontEndPlugin<IPvwViewports> = {
+const settingsPlugin: JupyterFrontEndPlugin<IPvwSettingsModel> = {
   id: PLUGIN_ID,
+  description: 'The ParaViewWeb settings, validated once for every plugin.',
+  autoStart: true,
+  provides: IPvwSettingsModel,
+  optional: [ISettingRegistry],
+  activate: async (
+    app: JupyterFrontEnd,
+    registry: ISettingRegistry | null
+  ): Promise<IPvwSettingsModel> => {
+    const model = new SettingsModel(correction => console.warn(`${PLUGIN_ID}: ${correction}`));
+    if (registry) {
+      // Awaited, so the plugins that need the settings start with the user's values.
+      try {
+        const loaded = await registry.load(PLUGIN_ID);
+        model.update(loaded.composite);
+        loaded.changed.connect(() => model.update(loaded.composite));
+      } catch (reason) {
+        console.error(`${PLUGIN_ID}: could not load the settings; using the defaults.`, reason);
+      }
+    }
+    return model;
+  }
+};
+
+/**
+ * The viewports service with its shared connections, and the ParaViewWeb commands with their
+ * palette entries.
+ */
+const viewportsPlugin: JupyterFrontEndPlugin<IPvwViewports> = {
+  id: VIEWPORTS_PLUGIN_ID,
   description: 'ParaViewWeb commands and viewports for in-situ visualization of MPI simulations.',
   autoStart: true,
   provides: IPvwViewports,
-  optional: [ICommandPalette, ISettingRegistry, INotebookTracker],
+  requires: [IPvwSettingsModel],
+  optional: [ICommandPalette, INotebookTracker],
   activate: (
     app: JupyterFrontEnd,
+    settings: IPvwSettingsModel,
     palette: ICommandPalette | null,
-    registry: ISettingRegistry | null,
     tracker: INotebookTracker | null
   ): IPvwViewports => {
-    let settings: IPvwSettings = { ...DEFAULT_SETTINGS };
-    const viewports = new ViewportHub(app.serviceManager.serverSettings, settings);
-    addCommands(app.commands, { tracker, settings: () => settings, viewports });
+    const viewports = new ViewportHub(app.serviceManager.serverSettings, settings.settings);
+    settings.changed.connect((_, next) => viewports.setQuality(next));
+    addCommands(app.commands, { tracker, settings: () => settings.settings, viewports });
 
     if (palette) {
       for (const command of Object.values(CommandIDs)) {
@@ -42,28 +79,8 @@ const plugin: JupyterFrontEndPlugin<IPvwViewports> = {
         }
       }
     }
-
-    if (registry) {
-      const apply = (composite: unknown): void => {
-        const validation = validateSettings(composite);
-        for (const correction of validation.corrections) {
-          console.warn(`${PLUGIN_ID}: ${correction}`);
-        }
-        settings = validation.settings;
-        viewports.setQuality(settings);
-      };
-      registry
-        .load(PLUGIN_ID)
-        .then(loaded => {
-          apply(loaded.composite);
-          loaded.changed.connect(() => apply(loaded.composite));
-        })
-        .catch(reason => {
-          console.error(`${PLUGIN_ID}: could not load the settings; using the defaults.`, reason);
-        });
-    }
     return viewports;
   }
 };
 
-export default [plugin, panelPlugin, widgetPlugin];
+export default [settingsPlugin, viewportsPlugin, panelPlugin, ipywidgetPlugin];

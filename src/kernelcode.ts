@@ -5,18 +5,7 @@
  * arguments, options or Python code into the kernel.
  */
 import { IPvwSettings } from './tokens';
-
-/**
- * The characters allowed in a dataset name: letters, digits, `_`, `-` and `.`, starting with a
- * letter or `_`: the engine's own rule (`engine/registry.py`), and a leading `-` would be read
- * as an option by the magic's parser.
- */
-export const DATASET_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
-
-/**
- * The longest dataset name accepted.
- */
-export const MAX_DATASET_NAME_LENGTH = 128;
+import { DATASET_NAME_MAX_LENGTH, DATASET_NAME_PATTERN } from './wire';
 
 /**
  * Check a dataset name.
@@ -28,8 +17,8 @@ export function datasetNameProblem(name: unknown): string | null {
   if (typeof name !== 'string' || name.length === 0) {
     return 'The dataset name is empty.';
   }
-  if (name.length > MAX_DATASET_NAME_LENGTH) {
-    return `The dataset name is longer than ${MAX_DATASET_NAME_LENGTH} characters.`;
+  if (name.length > DATASET_NAME_MAX_LENGTH) {
+    return `The dataset name is longer than ${DATASET_NAME_MAX_LENGTH} characters.`;
   }
   if (!DATASET_NAME_PATTERN.test(name)) {
     return (

@@ -2,6 +2,7 @@
  * The side panel: the live sessions, and a viewport on the one chosen.
  */
 import { ServerConnection } from '@jupyterlab/services';
+import { Poll } from '@lumino/polling';
 import { Panel, Widget } from '@lumino/widgets';
 
 import { fetchSessions } from './api';
@@ -50,6 +51,13 @@ export class SessionsPanel extends Panel {
     this.addWidget(this._list);
     this.addWidget(this._message);
     this._render();
+    // Stands by while the panel is hidden or the browser tab is in the background.
+    this._poll = new Poll({
+      factory: () => this.refresh(),
+      frequency: { interval: REFRESH_MS, backoff: false },
+      standby: () => (this.isVisible ? 'when-hidden' : true),
+      name: 'jupyterlab-pvw:sessions'
+    });
   }
 
   /** The sessions listed by the last refresh. */
@@ -101,7 +109,7 @@ export class SessionsPanel extends Panel {
   }
 
   dispose(): void {
-    this._stopPolling();
+    this._poll.dispose();
     super.dispose();
   }
 
@@ -110,35 +118,14 @@ export class SessionsPanel extends Panel {
     this._render();
   }
 
+  /** Shown again: list at once rather than at the next tick. */
   protected onAfterShow(): void {
-    this._startPolling();
+    void this._poll.refresh();
   }
 
   protected onAfterAttach(): void {
     if (this.isVisible) {
-      this._startPolling();
-    }
-  }
-
-  protected onBeforeHide(): void {
-    this._stopPolling();
-  }
-
-  protected onBeforeDetach(): void {
-    this._stopPolling();
-  }
-
-  private _startPolling(): void {
-    if (this._timer === null) {
-      void this.refresh();
-      this._timer = setInterval(() => void this.refresh(), REFRESH_MS);
-    }
-  }
-
-  private _stopPolling(): void {
-    if (this._timer !== null) {
-      clearInterval(this._timer);
-      this._timer = null;
+      void this._poll.refresh();
     }
   }
 
@@ -198,7 +185,7 @@ export class SessionsPanel extends Panel {
   private _sessions: ISessionInfo[] = [];
   private _error = '';
   private _viewport: ViewportWidget | null = null;
-  private _timer: ReturnType<typeof setInterval> | null = null;
+  private _poll: Poll;
   private _renderedKey = '';
   private _loaded = false;
 }

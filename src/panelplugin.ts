@@ -4,20 +4,18 @@
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
-import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
 import { COMMAND_LABELS } from './commands';
 import { pvwIcon } from './icons';
 import { SessionsPanel } from './panel';
 import { sessionOfKernel } from './sessions';
-import { DEFAULT_SETTINGS, validateSettings } from './settings';
 import {
   COMMAND_CATEGORY,
   CommandIDs,
+  IPvwSettingsModel,
   IPvwViewports,
   PanelSide,
-  PANEL_PLUGIN_ID,
-  PLUGIN_ID
+  PANEL_PLUGIN_ID
 } from './tokens';
 
 /** Where the panel sits among the other side panels. */
@@ -30,16 +28,16 @@ export const panelPlugin: JupyterFrontEndPlugin<void> = {
   id: PANEL_PLUGIN_ID,
   description: 'The ParaViewWeb side panel: live sessions and a viewport.',
   autoStart: true,
-  requires: [IPvwViewports],
-  optional: [INotebookTracker, ICommandPalette, ILayoutRestorer, ISettingRegistry],
-  activate: async (
+  requires: [IPvwViewports, IPvwSettingsModel],
+  optional: [INotebookTracker, ICommandPalette, ILayoutRestorer],
+  activate: (
     app: JupyterFrontEnd,
     viewports: IPvwViewports,
+    settings: IPvwSettingsModel,
     tracker: INotebookTracker | null,
     palette: ICommandPalette | null,
-    restorer: ILayoutRestorer | null,
-    registry: ISettingRegistry | null
-  ): Promise<void> => {
+    restorer: ILayoutRestorer | null
+  ): void => {
     const kernelId = () => tracker?.currentWidget?.sessionContext.session?.kernel?.id ?? null;
     const panel = new SessionsPanel({
       viewports,
@@ -48,28 +46,15 @@ export const panelPlugin: JupyterFrontEndPlugin<void> = {
     });
     tracker?.currentChanged.connect(() => panel.update());
 
-    let side: PanelSide = DEFAULT_SETTINGS.panelSide;
-    const place = (next: PanelSide) => {
-      if (next !== side) {
-        side = next;
+    // The settings are loaded before this runs, so the restored layout finds the panel on
+    // the user's side.
+    let side: PanelSide = settings.settings.panelSide;
+    settings.changed.connect((_, next) => {
+      if (next.panelSide !== side) {
+        side = next.panelSide;
         app.shell.add(panel, side, { rank: PANEL_RANK });
       }
-    };
-    // Loaded before the panel is placed, so the restored layout finds it on its side.
-    if (registry) {
-      try {
-        const settings = await registry.load(PLUGIN_ID);
-        side = validateSettings(settings.composite).settings.panelSide;
-        settings.changed.connect(() =>
-          place(validateSettings(settings.composite).settings.panelSide)
-        );
-      } catch (reason) {
-        console.error(
-          `${PANEL_PLUGIN_ID}: could not load the settings; panel on the right.`,
-          reason
-        );
-      }
-    }
+    });
     app.shell.add(panel, side, { rank: PANEL_RANK });
     restorer?.add(panel, 'jupyterlab-pvw-panel');
 

@@ -3,8 +3,9 @@
  *
  * An engine pauses (a long simulation step, a restart) or goes away for good (`%pvw stop`,
  * the kernel died). The browser cannot read the HTTP status of a refused WebSocket, so after
- * each failure the owner asks the server whether the session is still listed; once it has
- * been missing `maxGoneFailures` times in a row, retrying is pointless and this says so.
+ * each failure the owner asks the server whether the session is still listed. A session that
+ * was connected and is no longer listed was stopped by its owner: this stops at once. One
+ * never reached is given up once it has been missing `maxGoneFailures` times in a row.
  */
 
 /**
@@ -20,8 +21,12 @@ export interface IReconnectorOptions {
   isGone: () => Promise<boolean>;
   /** Told before waiting `delayMs` for the next attempt, after `failures` failures. */
   onRetry?: (delayMs: number, failures: number, reason: unknown) => void;
-  /** Told once when it stops trying because the session is gone. */
-  onGiveUp: (reason: unknown) => void;
+  /**
+   * Told once when it stops trying because the session is gone; `wasConnected` says whether
+   * any attempt since the reconnector was built had succeeded (a stopped session, not one
+   * never reached).
+   */
+  onGiveUp: (reason: unknown, wasConnected: boolean) => void;
   /** First delay (ms); doubled after each failure. Default 500. */
   initialDelayMs?: number;
   /** Longest delay (ms). Default 10000. */
@@ -89,6 +94,14 @@ export class Reconnector {
       return;
     }
     this._schedule(reason);
+    // Stopped by its owner: no longer listed. Asked now rather than after the first retry.
+    const generation = this._generation;
+    void this._isGone().then(gone => {
+      if (gone && !this._disposed && !this._gaveUp && generation === this._generation) {
+        this._cancelTimer();
+        this._giveUp(reason);
+      }
+    });
   }
 
   /**
@@ -110,24 +123,19 @@ export class Reconnector {
       this._failures = 0;
       this._goneCount = 0;
       this._delay = this._initialDelay;
+      this._wasConnected = true;
     } catch (reason) {
       if (this._disposed || generation !== this._generation) {
         return;
       }
       this._failures += 1;
-      let gone = false;
-      try {
-        gone = await this._options.isGone();
-      } catch {
-        gone = false;
-      }
+      const gone = await this._isGone();
       if (this._disposed || generation !== this._generation) {
         return;
       }
       this._goneCount = gone ? this._goneCount + 1 : 0;
-      if (this._goneCount >= this._maxGone) {
-        this._gaveUp = true;
-        this._options.onGiveUp(reason);
+      if ((gone && this._wasConnected) || this._goneCount >= this._maxGone) {
+        this._giveUp(reason);
         return;
       }
       this._schedule(reason);
@@ -136,6 +144,20 @@ export class Reconnector {
         this._attempting = false;
       }
     }
+  }
+
+  /** Whether the session is known to be gone; not known when the server does not answer. */
+  private async _isGone(): Promise<boolean> {
+    try {
+      return await this._options.isGone();
+    } catch {
+      return false;
+    }
+  }
+
+  private _giveUp(reason: unknown): void {
+    this._gaveUp = true;
+    this._options.onGiveUp(reason, this._wasConnected);
   }
 
   private _schedule(reason: unknown): void {
@@ -165,6 +187,7 @@ export class Reconnector {
   private _failures = 0;
   private _goneCount = 0;
   private _gaveUp = false;
+  private _wasConnected = false;
   private _disposed = false;
   private _attempting = false;
   private _generation = 0;

@@ -1,21 +1,27 @@
 /**
- * Validation of the jupyterlab-pvw settings.
+ * The jupyterlab-pvw settings: defaults and bounds read from `schema/plugin.json` (the schema
+ * the Settings Editor shows), validation, and the one model every plugin reads them from.
  *
- * The Settings Editor validates user input against `schema/plugin.json`, but overrides
+ * The Settings Editor validates user input against the schema, but overrides
  * (`overrides.json`) and hand-edited files reach the plugin unchecked. Everything that reads
  * settings goes through `validateSettings`, so the rest of the code can trust the values.
  */
-import { IPvwSettings, PanelSide } from './tokens';
+import { ISignal, Signal } from '@lumino/signaling';
+
+import schema from '../schema/plugin.json';
+import { IPvwSettings, IPvwSettingsModel, PanelSide } from './tokens';
+
+const PROPERTIES = schema.properties;
 
 /**
- * The settings used when the user has set nothing; mirrors the defaults in the schema.
+ * The settings used when the user has set nothing: the schema's defaults.
  */
 export const DEFAULT_SETTINGS: Readonly<IPvwSettings> = Object.freeze({
-  engineCount: 2,
-  interactiveQuality: 50,
-  stillQuality: 90,
-  maxFps: 60,
-  panelSide: 'right'
+  engineCount: PROPERTIES.engineCount.default,
+  interactiveQuality: PROPERTIES.interactiveQuality.default,
+  stillQuality: PROPERTIES.stillQuality.default,
+  maxFps: PROPERTIES.maxFps.default,
+  panelSide: PROPERTIES.panelSide.default as PanelSide
 });
 
 /**
@@ -31,20 +37,30 @@ export interface IBounds {
   readonly maximum: number;
 }
 
+/** A schema property's bounds; a missing maximum means none. */
+function bounds(property: { minimum: number; maximum?: number }): IBounds {
+  return Object.freeze({
+    minimum: property.minimum,
+    maximum: property.maximum ?? Number.MAX_SAFE_INTEGER
+  });
+}
+
 /**
- * The bounds of every numeric setting; mirrors `minimum`/`maximum` in the schema.
+ * The bounds of every numeric setting: the schema's `minimum`/`maximum`.
  */
 export const SETTING_BOUNDS: Readonly<Record<NumericSetting, IBounds>> = Object.freeze({
-  engineCount: { minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
-  interactiveQuality: { minimum: 1, maximum: 100 },
-  stillQuality: { minimum: 1, maximum: 100 },
-  maxFps: { minimum: 1, maximum: 120 }
+  engineCount: bounds(PROPERTIES.engineCount),
+  interactiveQuality: bounds(PROPERTIES.interactiveQuality),
+  stillQuality: bounds(PROPERTIES.stillQuality),
+  maxFps: bounds(PROPERTIES.maxFps)
 });
 
 /**
- * The accepted values of `panelSide`.
+ * The accepted values of `panelSide`: the schema's `enum`.
  */
-export const PANEL_SIDES: readonly PanelSide[] = ['left', 'right'];
+export const PANEL_SIDES: readonly PanelSide[] = Object.freeze(
+  PROPERTIES.panelSide.enum as PanelSide[]
+);
 
 /**
  * The outcome of validating raw settings.
@@ -150,4 +166,42 @@ function describe(value: unknown): string {
     return 'null';
   }
   return typeof value === 'object' ? 'an object' : String(value);
+}
+
+/**
+ * The settings as every plugin reads them: validated once per change of the raw values.
+ */
+export class SettingsModel implements IPvwSettingsModel {
+  /**
+   * @param warn - told each correction `validateSettings` made (default `console.warn`)
+   */
+  constructor(private readonly _warn: (message: string) => void = console.warn) {}
+
+  /** The current settings, validated. */
+  get settings(): Readonly<IPvwSettings> {
+    return this._settings;
+  }
+
+  /** Emitted with the new settings whenever they change. */
+  get changed(): ISignal<this, Readonly<IPvwSettings>> {
+    return this._changed;
+  }
+
+  /**
+   * Take new raw values (a settings composite); corrections go to `warn`.
+   */
+  update(raw: unknown): void {
+    const { settings, corrections } = validateSettings(raw);
+    for (const correction of corrections) {
+      this._warn(correction);
+    }
+    const before = this._settings;
+    this._settings = Object.freeze(settings);
+    if ((Object.keys(settings) as (keyof IPvwSettings)[]).some(k => before[k] !== settings[k])) {
+      this._changed.emit(this._settings);
+    }
+  }
+
+  private _settings: Readonly<IPvwSettings> = DEFAULT_SETTINGS;
+  private _changed = new Signal<this, Readonly<IPvwSettings>>(this);
 }

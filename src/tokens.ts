@@ -7,6 +7,8 @@
 import { Token } from '@lumino/coreutils';
 import type { ISignal } from '@lumino/signaling';
 
+import packageJson from '../package.json';
+
 import type { ConnectionRegistry, IQuality } from './connection';
 import type { ViewportWidget } from './viewport';
 
@@ -16,9 +18,24 @@ import type { ViewportWidget } from './viewport';
 export const EXTENSION_ID = 'jupyterlab-pvw';
 
 /**
- * The id of the main plugin; its settings schema is `schema/plugin.json`.
+ * The ipywidget module name, as in the Python model's `_model_module`.
+ */
+export const MODULE_NAME = EXTENSION_ID;
+
+/**
+ * The ipywidget module version: package.json's, which the Python package's version also is.
+ */
+export const MODULE_VERSION = packageJson.version;
+
+/**
+ * The id of the settings plugin; its settings schema is `schema/plugin.json`.
  */
 export const PLUGIN_ID = `${EXTENSION_ID}:plugin`;
+
+/**
+ * The id of the plugin of the viewports service and the commands.
+ */
+export const VIEWPORTS_PLUGIN_ID = `${EXTENSION_ID}:viewports`;
 
 /**
  * The id of the side panel plugin.
@@ -66,15 +83,33 @@ export type PanelSide = 'left' | 'right';
 export interface IPvwSettings {
   /** Number of MPI engines `%pvw start` launches; an integer of at least 1. */
   engineCount: number;
-  /** JPEG quality (1..100) of frames streamed while the camera moves. */
+  /** JPEG quality of frames streamed while the camera moves. */
   interactiveQuality: number;
-  /** JPEG quality (1..100) of the frame rendered once the camera is still. */
+  /** JPEG quality of the frame rendered once the camera is still. */
   stillQuality: number;
-  /** Upper bound (1..120) of frames per second the viewport requests while interacting. */
+  /** Upper bound of frames per second the viewport requests while interacting. */
   maxFps: number;
   /** Which side of the shell hosts the viewport panel. */
   panelSide: PanelSide;
 }
+
+/**
+ * The settings, loaded and validated once, shared by every plugin.
+ */
+export interface IPvwSettingsModel {
+  /** The current settings, validated. */
+  readonly settings: Readonly<IPvwSettings>;
+  /** Emitted with the new settings whenever they change. */
+  readonly changed: ISignal<IPvwSettingsModel, Readonly<IPvwSettings>>;
+}
+
+/**
+ * The settings service, provided by the settings plugin.
+ */
+export const IPvwSettingsModel = new Token<IPvwSettingsModel>(
+  `${EXTENSION_ID}:IPvwSettingsModel`,
+  'The validated jupyterlab-pvw settings.'
+);
 
 /**
  * What a viewport is created with.

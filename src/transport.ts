@@ -1,97 +1,27 @@
 /**
  * The wslink 2 client: one WebSocket to one engine, through the Jupyter server's proxy.
  *
- * The wire format lives here and nowhere else. Every frame is binary: a 12-byte header (three
- * little-endian uint32: message id, offset of this chunk, total message size) followed by that
- * slice of one msgpack-encoded message. Messages are `{wslink: "1.0", id, method, args, kwargs}`
- * requests and `{wslink, id, result | error}` replies; ids are `system:c0:0` for the hello,
- * `rpc:<clientID>:<n>` for calls and `publish:<topic>:<n>` for what the server publishes.
+ * The framing codec and the wire's constants are in `wire.ts`; this is the connection: the
+ * hello, calls and their replies, subscriptions, and why a socket closed.
  */
-import { Decoder, Encoder } from '@msgpack/msgpack';
 import { DisposableDelegate, IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-/** Bytes of the chunk header. */
-export const HEADER_BYTES = 12;
+import { CHUNK_HEADER_BYTES, encodeMessage, HELLO_LIMIT_BYTES, Reassembler } from './wire';
 
 /** The id of the hello, the first message of a connection. */
-const HELLO_ID = 'system:c0:0';
+export const HELLO_ID = 'system:c0:0';
 
 /** What the server's chunks may be at most until its hello reply says otherwise. */
 const DEFAULT_MAX_MESSAGE = 512 * 1024;
 
 /**
- * Encode one message as the binary frames to send.
+ * The hello a client opens its connection with.
  *
- * @param message - the message object
- * @param messageId - the id written into each chunk header
- * @param maxFrame - the largest frame the server accepts (header included); 0 for no limit
+ * @param secret - the secret (through the Jupyter proxy, any: the proxy puts the engine's in)
  */
-export function encodeMessage(message: unknown, messageId: number, maxFrame = 0): Uint8Array[] {
-  const body = new Encoder().encode(message);
-  const room = maxFrame > 0 ? Math.max(maxFrame - HEADER_BYTES, 1) : body.byteLength;
-  const frames: Uint8Array[] = [];
-  for (let offset = 0; offset < body.byteLength || frames.length === 0; offset += room) {
-    const slice = body.subarray(offset, Math.min(offset + room, body.byteLength));
-    const frame = new Uint8Array(HEADER_BYTES + slice.byteLength);
-    const header = new DataView(frame.buffer);
-    header.setUint32(0, messageId >>> 0, true);
-    header.setUint32(4, offset, true);
-    header.setUint32(8, body.byteLength, true);
-    frame.set(slice, HEADER_BYTES);
-    frames.push(frame);
-  }
-  return frames;
-}
-
-/**
- * Joins the chunks of each message back together and decodes whole messages.
- */
-export class Reassembler {
-  /**
-   * Take one received frame.
-   *
-   * @returns the decoded message once its last chunk has arrived, otherwise `undefined`
-   * @throws Error on a frame shorter than its header or a chunk outside its message
-   */
-  feed(frame: ArrayBuffer | Uint8Array): unknown {
-    const bytes = frame instanceof Uint8Array ? frame : new Uint8Array(frame);
-    if (bytes.byteLength < HEADER_BYTES) {
-      throw new Error(`a wslink frame of ${bytes.byteLength} bytes has no complete header`);
-    }
-    const header = new DataView(bytes.buffer, bytes.byteOffset, HEADER_BYTES);
-    const id = header.getUint32(0, true);
-    const offset = header.getUint32(4, true);
-    const total = header.getUint32(8, true);
-    const chunk = bytes.subarray(HEADER_BYTES);
-    if (offset === 0 && chunk.byteLength === total) {
-      return this._decoder.decode(chunk);
-    }
-    if (offset + chunk.byteLength > total) {
-      this._pending.delete(id);
-      throw new Error(`a chunk of wslink message ${id} ends past its declared size ${total}`);
-    }
-    let pending = this._pending.get(id);
-    if (!pending || pending.buffer.byteLength !== total) {
-      pending = { buffer: new Uint8Array(total), received: 0 };
-      this._pending.set(id, pending);
-    }
-    pending.buffer.set(chunk, offset);
-    pending.received += chunk.byteLength;
-    if (pending.received < total) {
-      return undefined;
-    }
-    this._pending.delete(id);
-    return this._decoder.decode(pending.buffer);
-  }
-
-  /** Messages partly received. */
-  get pendingCount(): number {
-    return this._pending.size;
-  }
-
-  private _decoder = new Decoder();
-  private _pending = new Map<number, { buffer: Uint8Array; received: number }>();
+export function helloMessage(secret: string): object {
+  return { wslink: '1.0', id: HELLO_ID, method: 'wslink.hello', args: [{ secret }], kwargs: {} };
 }
 
 /**
@@ -215,7 +145,16 @@ export class WslinkTransport implements IDisposable {
       this._socket = socket;
       socket.binaryType = 'arraybuffer';
       socket.onopen = () => {
-        this._sendNow(HELLO_ID, 'wslink.hello', [{ secret: this._options.secret ?? 'jupyter' }]);
+        const hello = encodeMessage(helloMessage(this._options.secret ?? 'jupyter'), 0);
+        if (hello.length !== 1 || hello[0].byteLength > HELLO_LIMIT_BYTES) {
+          // wslink would drop it without an answer: say why instead of timing out.
+          fail(
+            `the hello is ${hello[0].byteLength} bytes, more than the ${HELLO_LIMIT_BYTES} ` +
+              'wslink accepts before it; use a shorter secret'
+          );
+          return;
+        }
+        socket.send(hello[0]);
       };
       socket.onmessage = event => this._receive(event.data);
       socket.onclose = event => {
@@ -235,7 +174,7 @@ export class WslinkTransport implements IDisposable {
           clearTimeout(timer);
           const reply = (result ?? {}) as { clientID?: unknown; maxMsgSize?: unknown };
           this._clientId = typeof reply.clientID === 'string' ? reply.clientID : 'c0';
-          if (typeof reply.maxMsgSize === 'number' && reply.maxMsgSize > HEADER_BYTES) {
+          if (typeof reply.maxMsgSize === 'number' && reply.maxMsgSize > CHUNK_HEADER_BYTES) {
             this._maxFrame = reply.maxMsgSize;
           }
           this._setStatus('live', '');
@@ -312,7 +251,7 @@ export class WslinkTransport implements IDisposable {
     Signal.clearData(this);
   }
 
-  private _sendNow(id: string, method: string, args: unknown[], kwargs: object = {}): void {
+  private _sendNow(id: string, method: string, args: unknown[], kwargs: object): void {
     if (!this._socket || this._socket.readyState !== 1) {
       this._settle(id, undefined, new Error(`${method}: the connection is not open`));
       return;

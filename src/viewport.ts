@@ -10,11 +10,11 @@ import {
   interactionEvent,
   IRect,
   pinchSpin,
-  VIEW_ID,
   WHEEL_END_DELAY_MS,
   wheelSpin
 } from './events';
 import { FrameDecoder, IDecodedFrame } from './frames';
+import { VIEW_ID } from './wire';
 import { Widget } from '@lumino/widgets';
 
 /** How far (fraction of the view) one arrow key turns the camera. */
@@ -239,7 +239,8 @@ export class ViewportWidget extends Widget {
 
   private _onStatus(_: unknown, status: IConnectionStatus): void {
     this.node.dataset.state = status.state;
-    this.toggleClass('jp-mod-stale', status.state !== 'live');
+    // A stopped session keeps its last picture as it was: it is the result, not a fault.
+    this.toggleClass('jp-mod-stale', status.state !== 'live' && status.state !== 'stopped');
     if (status.state !== 'live') {
       this._drag = null;
       this._pinch = null;
@@ -259,12 +260,14 @@ export class ViewportWidget extends Widget {
       text = message;
     } else if (!this._hasFrame) {
       text =
-        state === 'live'
-          ? 'Live. Nothing is shown until the simulation activates a dataset ' +
-            '(engine.activate(NAME), or %pvw activate NAME in the notebook).'
-          : state === 'reconnecting'
-            ? `Cannot reach the engine yet: ${message}`
-            : `Connecting to session ${this.sessionId}…`;
+        state === 'stopped'
+          ? `Session ${this.sessionId} was stopped before it showed anything.`
+          : state === 'live'
+            ? 'Live. Nothing is shown until the simulation activates a dataset ' +
+              '(engine.activate(NAME), or %pvw activate NAME in the notebook).'
+            : state === 'reconnecting'
+              ? `Cannot reach the engine yet: ${message}`
+              : `Connecting to session ${this.sessionId}…`;
     }
     this._overlay.hidden = text === '';
     this._overlay.classList.toggle('jp-mod-error', state === 'error');
@@ -297,8 +300,13 @@ export class ViewportWidget extends Widget {
       }
       case 'reconnecting':
         text = wasLive
-          ? `Engine stopped — reconnecting (${message})`
+          ? `Connection lost — reconnecting (${message})`
           : `Cannot reach the engine — retrying (${message})`;
+        break;
+      case 'stopped':
+        text = this._hasFrame
+          ? `Stopped · ${message}; this is its last picture`
+          : `Stopped · ${message}`;
         break;
       default:
         text = `Error: ${message}`;

@@ -1,12 +1,12 @@
 import {
   ConnectionRegistry,
   IConnectionStatus,
-  IMAGE_TOPIC,
   ISessionConnectionOptions,
   SessionConnection
 } from '../src/connection';
 import { IFrame } from '../src/frames';
 import { WslinkTransport } from '../src/transport';
+import { IMAGE_TOPIC } from '../src/wire';
 import { FakeEngine } from './fakeengine';
 
 const QUALITY = { stillQuality: 90, interactiveQuality: 50, maxFps: 60 };
@@ -169,6 +169,39 @@ describe('SessionConnection', () => {
     expect(engine.methods.filter(m => m === 'pvw.quality')).toHaveLength(2);
     expect(engine.methods.filter(m => m === 'viewport.image.push.observer.add')).toHaveLength(2);
     expect(states.map(s => s.state)).toEqual(['live', 'reconnecting', 'live']);
+    connection.dispose();
+  });
+
+  it('says "stopped" and keeps the last frame when a live session is no longer listed', async () => {
+    const engine = new FakeEngine();
+    let gone = false;
+    const { connection, states } = open(engine, { isGone: async () => gone });
+    await until(() => connection.status.state === 'live');
+    engine.publish(IMAGE_TOPIC, frame(4));
+    await until(() => connection.frames.current !== null);
+    gone = true;
+    engine.socket.drop(1011, 'the ParaViewWeb engine closed the connection');
+    await until(() => connection.status.state === 'stopped');
+    expect(connection.status).toEqual({
+      state: 'stopped',
+      message: 'session s1 was stopped (its engine was stopped or its kernel exited)',
+      wasLive: true
+    });
+    expect(states.map(s => s.state)).not.toContain('error');
+    expect(connection.lastFrame?.mtime).toBe(4);
+    expect(connection.frames.current).not.toBeNull();
+    expect(engine.sockets).toHaveLength(1);
+    connection.dispose();
+  });
+
+  it('keeps reconnecting while a lost session is still listed', async () => {
+    const engine = new FakeEngine();
+    const { connection } = open(engine, { isGone: async () => false });
+    await until(() => connection.status.state === 'live');
+    engine.refuseHello = true;
+    engine.socket.drop(1006);
+    await until(() => engine.sockets.length >= 4);
+    expect(connection.status.state).toBe('reconnecting');
     connection.dispose();
   });
 

@@ -8,9 +8,9 @@ import {
   mergeInteractions,
   normalizedPosition,
   pinchSpin,
-  wheelSpin,
-  ZOOM_BASE
+  wheelSpin
 } from '../src/events';
+import { ZOOM_BASE } from '../src/wire';
 
 const RECT = { left: 100, top: 50, width: 400, height: 200 };
 

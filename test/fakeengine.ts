@@ -2,7 +2,7 @@
  * A fake WebSocket with a scripted wslink 2 engine behind it, for the transport and connection
  * units: it speaks the real wire format (chunk header + msgpack) through the real codec.
  */
-import { encodeMessage, Reassembler } from '../src/transport';
+import { encodeMessage, Reassembler } from '../src/wire';
 
 /** One request the engine received. */
 export interface IRequest {

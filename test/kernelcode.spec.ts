@@ -1,7 +1,6 @@
 import {
   datasetNameProblem,
   LOAD_EXTENSION_CODE,
-  MAX_DATASET_NAME_LENGTH,
   pvwActivateCode,
   pvwNextCode,
   pvwStartCode,
@@ -9,6 +8,7 @@ import {
   pvwStopCode,
   withExtension
 } from '../src/kernelcode';
+import { DATASET_NAME_MAX_LENGTH } from '../src/wire';
 
 describe('pvwStartCode', () => {
   it('passes the engine count', () => {
@@ -57,7 +57,7 @@ describe('pvwActivateCode', () => {
     ['a comment', 'a#b'],
     ['non-ASCII letters', 'température'],
     ['a tab', 'a\tb'],
-    ['too long', 'a'.repeat(MAX_DATASET_NAME_LENGTH + 1)]
+    ['too long', 'a'.repeat(DATASET_NAME_MAX_LENGTH + 1)]
   ])('refuses %s', (_, name) => {
     expect(() => pvwActivateCode(name)).toThrow(TypeError);
     expect(datasetNameProblem(name)).not.toBeNull();

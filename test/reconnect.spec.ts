@@ -13,7 +13,8 @@ function scripted(outcomes: ('ok' | 'fail')[], gone: boolean | (() => boolean) =
     },
     isGone: async () => (typeof gone === 'function' ? gone() : gone),
     onRetry: delay => log.push(`retry:${delay}`),
-    onGiveUp: reason => log.push(`gave-up:${(reason as Error).message}`)
+    onGiveUp: (reason, wasConnected) =>
+      log.push(`gave-up:${(reason as Error).message}${wasConnected ? ':was-connected' : ''}`)
   };
   return { log, options };
 }
@@ -107,6 +108,38 @@ describe('Reconnector', () => {
     r.lost();
     await advance(60_000);
     expect(log).toHaveLength(6);
+  });
+
+  it('gives up at once when a session it was connected to is no longer listed', async () => {
+    let gone = false;
+    const { log, options } = scripted(['ok'], () => gone);
+    const r = new Reconnector(options);
+    r.start();
+    await settle();
+    gone = true; // the owner stopped it: unlisted when the socket closes
+    r.lost(new Error('closed'));
+    await settle();
+    expect(log).toEqual(['attempt:ok', 'retry:500', 'gave-up:closed:was-connected']);
+    await advance(60_000);
+    expect(log).toHaveLength(3);
+  });
+
+  it('gives up at the first failed retry when the session is unlisted after the close', async () => {
+    let gone = false;
+    const { log, options } = scripted(['ok'], () => gone);
+    const r = new Reconnector(options);
+    r.start();
+    await settle();
+    r.lost(new Error('closed')); // still listed: the owner unlists it a moment later
+    await settle();
+    gone = true;
+    await advance(500);
+    expect(log).toEqual([
+      'attempt:ok',
+      'retry:500',
+      'attempt:fail',
+      'gave-up:refused:was-connected'
+    ]);
   });
 
   it('counts only consecutive failures with the session gone', async () => {

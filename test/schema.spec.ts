@@ -1,9 +1,11 @@
 import { DEFAULT_SETTINGS, PANEL_SIDES, SETTING_BOUNDS, validateSettings } from '../src/settings';
 import rawSchema from '../schema/plugin.json';
+import rawWire from '../python/jupyterlab_pvw/wire.json';
 
-// The Settings Editor validates against the schema, the plugin against `settings.ts`:
-// the two must agree on defaults and bounds.
+// The Settings Editor validates against the schema, the plugin against `settings.ts` (which
+// reads the schema); the engine's defaults and bounds come from wire.json.
 const schema: any = rawSchema;
+const wire: any = rawWire;
 
 describe('schema/plugin.json', () => {
   it('is titled ParaViewWeb and closed to unknown keys', () => {
@@ -38,5 +40,20 @@ describe('schema/plugin.json', () => {
       expect([key, property.maximum]).toEqual([key, maximum]);
     }
     expect(schema.properties.panelSide.enum).toEqual([...PANEL_SIDES]);
+  });
+
+  it('has the engine’s image defaults (wire.json)', () => {
+    expect(schema.properties.stillQuality.default).toBe(wire.quality.still);
+    expect(schema.properties.interactiveQuality.default).toBe(wire.quality.interactive);
+    expect(schema.properties.maxFps.default).toBe(wire.maxFps.default);
+  });
+
+  it('allows only image settings the engine accepts (wire.json)', () => {
+    for (const key of ['stillQuality', 'interactiveQuality']) {
+      expect(schema.properties[key].minimum).toBeGreaterThanOrEqual(wire.quality.min);
+      expect(schema.properties[key].maximum).toBeLessThanOrEqual(wire.quality.max);
+    }
+    expect(schema.properties.maxFps.minimum).toBeGreaterThanOrEqual(wire.maxFps.min);
+    expect(schema.properties.maxFps.maximum).toBeLessThanOrEqual(wire.maxFps.max);
   });
 });

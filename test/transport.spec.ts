@@ -1,16 +1,11 @@
 import { Decoder } from '@msgpack/msgpack';
 
-import {
-  encodeMessage,
-  HEADER_BYTES,
-  Reassembler,
-  WslinkError,
-  WslinkTransport
-} from '../src/transport';
+import { WslinkError, WslinkTransport } from '../src/transport';
+import { CHUNK_HEADER_BYTES, encodeMessage, Reassembler } from '../src/wire';
 import { FakeEngine } from './fakeengine';
 
 function header(frame: Uint8Array): [number, number, number] {
-  const view = new DataView(frame.buffer, frame.byteOffset, HEADER_BYTES);
+  const view = new DataView(frame.buffer, frame.byteOffset, CHUNK_HEADER_BYTES);
   return [view.getUint32(0, true), view.getUint32(4, true), view.getUint32(8, true)];
 }
 
@@ -27,8 +22,8 @@ describe('the wire format', () => {
     expect(rest).toEqual([]);
     const [id, offset, total] = header(frame);
     expect([id, offset]).toEqual([42, 0]);
-    expect(total).toBe(frame.byteLength - HEADER_BYTES);
-    expect(new Decoder().decode(frame.subarray(HEADER_BYTES))).toEqual(message);
+    expect(total).toBe(frame.byteLength - CHUNK_HEADER_BYTES);
+    expect(new Decoder().decode(frame.subarray(CHUNK_HEADER_BYTES))).toEqual(message);
   });
 
   it('splits a message larger than the frame limit into ordered chunks', () => {
@@ -41,7 +36,7 @@ describe('the wire format', () => {
       expect(frame.byteLength).toBeLessThanOrEqual(212);
       const [id, offset, size] = header(frame);
       expect([id, offset, size]).toEqual([7, expected, total]);
-      expected += frame.byteLength - HEADER_BYTES;
+      expected += frame.byteLength - CHUNK_HEADER_BYTES;
     }
     expect(expected).toBe(total);
   });

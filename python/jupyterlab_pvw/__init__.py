@@ -7,7 +7,13 @@ The package has three faces, each loaded only where it is used:
 * the Jupyter server extension serves the session list and the authenticated proxy.
 """
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    # The installed metadata carries package.json's version (hatch-nodejs-version).
+    __version__ = version("jupyterlab-pvw")
+except PackageNotFoundError:  # imported from a source tree that was never installed
+    __version__ = "0+unknown"
 
 
 def _jupyter_labextension_paths():
@@ -26,8 +32,9 @@ def _load_jupyter_server_extension(server_app):
 
 # The notebook's Python API (what %pvw calls), imported lazily: the server extension and the
 # engine import this package too and need none of it.
-def start(n: int = 2, **kwargs):
-    """Start (or find) the kernel's MPI engines and ParaView; returns a viewport widget."""
+def start(n=None, **kwargs):
+    """Start (or find) the kernel's MPI engines (``n``, default 2) and ParaView; returns a
+    viewport widget."""
     from .notebook import session
 
     height, open_panel = kwargs.pop("height", 400), kwargs.pop("panel", False)
@@ -35,10 +42,10 @@ def start(n: int = 2, **kwargs):
     return session.viewport(height=height, open_panel=open_panel)
 
 
-def stop(keep_engines: bool = False):
+def stop(keep_engines: bool = False) -> str:
     from .notebook import session
 
-    session.stop(keep_engines=keep_engines)
+    return session.stop(keep_engines=keep_engines)
 
 
 def status() -> dict:

@@ -13,8 +13,8 @@ import socket
 import urllib.error
 import urllib.request
 
-from .server.sessions import announce as announce_file
-from .server.sessions import withdraw as withdraw_file
+from .session_table import announce as announce_file
+from .session_table import withdraw as withdraw_file
 
 
 class Announcement:

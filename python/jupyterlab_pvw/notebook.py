@@ -10,7 +10,7 @@ import os
 import re
 import socket
 
-from .cluster import EngineCluster, EngineError
+from .cluster import EngineCluster, EngineError, EnginesLost
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -40,7 +40,13 @@ def _this_server() -> dict:
     return servers[0]
 
 
+class InputError(ValueError):
+    """The user's input or the order of calls is wrong; the message says what to do."""
+
+
 class NotebookSession:
+    """The kernel's one ParaViewWeb session and the engines it runs on."""
+
     def __init__(self):
         self.cluster: EngineCluster | None = None
         self.info: dict | None = None
@@ -52,12 +58,12 @@ class NotebookSession:
 
     def _require(self) -> EngineCluster:
         if self.cluster is None or self.info is None:
-            raise EngineError("no ParaViewWeb session in this kernel: run %pvw start first")
+            raise InputError("no ParaViewWeb session in this kernel: run %pvw start first")
         return self.cluster
 
     def start(
         self,
-        n: int = 2,
+        n: int | None = None,
         profile=None,
         cluster_id=None,
         host: str = "127.0.0.1",
@@ -65,16 +71,27 @@ class NotebookSession:
         progress=print,
         **options,
     ) -> dict:
+        """Start (or find) the engines and ParaView on them; ``n`` engines (default 2) when
+        the kernel has none. Returns rank 0's info with the ``session_id``."""
         from .engine import start as engine_start
-        from .server.sessions import announce
+        from .session_table import announce
 
+        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+            raise InputError(f"the number of engines must be a positive integer, got {n!r}")
         if self.running:
+            if n is not None and n != self.info["ranks"]:
+                raise InputError(
+                    f"ParaView already runs on {self.info['ranks']} ranks (session "
+                    f"{self.info['session_id']}); to use {n}: %pvw stop, then %pvw start -n {n}"
+                )
             return self.info
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(f"the number of engines must be a positive integer, got {n!r}")
         if self.cluster is None:
             self.cluster = EngineCluster.connect(
-                n=n, profile=profile, cluster_id=cluster_id, namespace=namespace, progress=progress
+                n=n or 2,
+                profile=profile,
+                cluster_id=cluster_id,
+                namespace=namespace,
+                progress=progress,
             )
         progress(f"starting ParaView on {self.cluster.size} ranks")
         infos = self.cluster.run(engine_start, host=host, **options)
@@ -96,24 +113,24 @@ class NotebookSession:
 
     def viewport(self, height: int = 400, open_panel: bool = False, session_id: str | None = None):
         """A live viewport widget on a session: this kernel's, or any listed one by id."""
-        from .server.sessions import SessionTable
-        from .widget import ViewportWidget
+        from .session_table import SessionTable
+        from .widget import Viewport
 
         if session_id is None:
             self._require()
             session_id = self.info["session_id"]
         elif SessionTable().get(session_id) is None:
             known = [s.id for s in SessionTable().list()]
-            raise EngineError(
+            raise InputError(
                 f"no ParaViewWeb session {session_id!r}; live sessions: {known or 'none'}"
             )
-        return ViewportWidget(session_id=session_id, height=height, open_panel=open_panel)
+        return Viewport(session_id=session_id, height=height, open_panel=open_panel)
 
     # -- other sessions: attach (reverse), connect (forward), launch (forward with start-up) --
     @staticmethod
     def sessions() -> list[dict]:
         """Every session the Jupyter server can proxy to (started here, announced, launched)."""
-        from .server.sessions import SessionTable
+        from .session_table import SessionTable
 
         return [s.public() for s in SessionTable().list()]
 
@@ -122,13 +139,13 @@ class NotebookSession:
         """Forward, no start-up: list an already running engine (ws://host:port/ws)."""
         from urllib.parse import urlparse
 
-        from .server.sessions import announce
+        from .session_table import announce
 
         parsed = urlparse(url)
         if parsed.scheme not in ("ws", "wss") or not parsed.hostname or not parsed.port:
-            raise ValueError(f"expected an engine URL like ws://host:port/ws, got {url!r}")
+            raise InputError(f"expected an engine URL like ws://host:port/ws, got {url!r}")
         if not secret:
-            raise ValueError("connecting needs the engine's secret (--secret)")
+            raise InputError("connecting needs the engine's secret (--secret)")
         # pid 0: the engine is not ours; the entry stays until withdrawn or the server restarts.
         session = announce(
             parsed.hostname, parsed.port, secret, name=name or url, pid=0, kernel_id=_kernel_id()
@@ -146,21 +163,29 @@ class NotebookSession:
             "POST", url, server.get("token", ""), {"application": application, **fields}
         )
 
-    def stop(self, keep_engines: bool = False) -> None:
+    def stop(self, keep_engines: bool = False) -> str:
+        """Stop ParaView, and the engines this kernel started unless ``keep_engines``.
+
+        Returns what was stopped; lost engines do not keep the rest from being cleaned up.
+        """
         from .engine import stop as engine_stop
-        from .server.sessions import withdraw
+        from .session_table import withdraw
 
         cluster = self._require()
+        note = "stopped"
         try:
             cluster.run(engine_stop)
+        except EnginesLost as exc:
+            note = f"stopped; {str(exc).split(';')[0]}"
+            keep_engines = False  # a broken MPI job cannot be reused
         finally:
             if self.announced is not None:
                 withdraw(self.announced.id)
             self.info = self.announced = None
             if not keep_engines:
+                self.cluster = None
                 cluster.stop()
-                if cluster.owned:
-                    self.cluster = None
+        return note
 
     def status(self) -> dict:
         from .engine import status as engine_status
@@ -177,24 +202,39 @@ class NotebookSession:
         from .engine import register as engine_register
         from .engine.registry import check_name
 
-        check_name(name)
+        _check_name(check_name, name)
         if not isinstance(variable, str) or not _IDENTIFIER.match(variable):
-            raise ValueError(f"{variable!r} is not a variable name on the engines")
-        self._require().run(engine_register, name, ipp.Reference(variable))
+            raise InputError(f"{variable!r} is not a variable name on the engines")
+        cluster = self._require()
+        missing = cluster.missing_variable(variable)
+        if missing:
+            raise InputError(
+                f"no variable {variable!r} on the engines of MPI rank(s) {missing}: define it "
+                "there first (e.g. in a %%px cell), then register it"
+            )
+        cluster.run(engine_register, name, ipp.Reference(variable))
 
     def activate(self, name: str) -> dict:
         from .engine import activate as engine_activate
         from .engine.registry import check_name
 
-        check_name(name)
+        _check_name(check_name, name)
         return self._require().run(engine_activate, name)[0]
 
     def next_timestep(self, time=None) -> dict:
         from .engine import next_timestep as engine_next
 
         if time is not None and (isinstance(time, bool) or not isinstance(time, (int, float))):
-            raise TypeError(f"time must be a number, got {time!r}")
+            raise InputError(f"time must be a number, got {time!r}")
         return self._require().run(engine_next, time)[0]
+
+
+def _check_name(check_name, name) -> None:
+    """The engine's dataset-name rule, as an input error."""
+    try:
+        check_name(name)
+    except (TypeError, ValueError) as exc:
+        raise InputError(str(exc)) from None
 
 
 session = NotebookSession()

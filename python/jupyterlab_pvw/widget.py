@@ -15,7 +15,16 @@ MODULE = "jupyterlab-pvw"
 MODULE_VERSION = f"^{__version__}"
 
 
-class ViewportWidget(DOMWidget):
+MIN_HEIGHT = 100
+MAX_HEIGHT = 4096
+
+
+class Viewport(DOMWidget):
+    """A live ParaViewWeb viewport on one session, in a notebook output.
+
+    The model and view names stay those the frontend registers (``PvwViewportModel``).
+    """
+
     _model_name = Unicode("PvwViewportModel").tag(sync=True)
     _view_name = Unicode("PvwViewportView").tag(sync=True)
     _model_module = Unicode(MODULE).tag(sync=True)
@@ -32,8 +41,10 @@ class ViewportWidget(DOMWidget):
     @validate("height")
     def _check_height(self, proposal):
         value = proposal["value"]
-        if not 100 <= value <= 4096:
-            raise TraitError(f"height must be between 100 and 4096 pixels, got {value}")
+        if not MIN_HEIGHT <= value <= MAX_HEIGHT:
+            raise TraitError(
+                f"height must be between {MIN_HEIGHT} and {MAX_HEIGHT} pixels, got {value}"
+            )
         return value
 
     def __repr__(self):

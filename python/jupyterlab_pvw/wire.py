@@ -30,4 +30,5 @@ QUALITY_RANGE: tuple[int, int] = (_WIRE["quality"]["min"], _WIRE["quality"]["max
 MAX_FPS: float = _WIRE["maxFps"]["default"]
 MAX_FPS_RANGE: tuple[float, float] = (_WIRE["maxFps"]["min"], _WIRE["maxFps"]["max"])
 PRESENCE_TOPIC: str = _WIRE["presenceTopic"]
+IDENTIFY_METHOD: str = _WIRE["identifyMethod"]  # only the Jupyter proxy's reaches the engine
 DRIVER_IDLE_S: float = _WIRE["driverIdleSeconds"]

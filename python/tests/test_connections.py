@@ -17,7 +17,7 @@ from conftest import HERE, MpiRun, require_paraview_env
 from test_launcher import alive, free_port_range, write_config
 from test_notebook import WIDGET_MIME, outputs_text, run_notebook
 
-from jupyterlab_pvw.server.sessions import SessionTable
+from jupyterlab_pvw.session_table import SessionTable
 from jupyterlab_pvw.wslink_client import WslinkClient
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]

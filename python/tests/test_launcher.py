@@ -84,6 +84,17 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
+def cmdlines() -> list[bytes]:
+    """Every process's command line, as ``ps`` shows it to any local user."""
+    found = []
+    for path in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            found.append(path.read_bytes())
+        except OSError:
+            pass  # ended meanwhile
+    return found
+
+
 def proxy_lines(tmp_path) -> list[str]:
     return (tmp_path / "proxy.txt").read_text().splitlines()
 
@@ -286,7 +297,9 @@ async def test_jupyter_launcher_and_proxy(
         "pvw", "launcher", method="POST", body=json.dumps({"application": "engine", "ranks": 2})
     )
     answer = json.loads(response.body)
-    assert "/pvw/sessions/" in answer["sessionURL"] and answer["sessionURL"].endswith("/ws")
+    assert "/pvw/sessions/" in answer["sessionURL"] and answer["sessionURL"].split("?")[0].endswith(
+        "/ws"
+    )
     listed = json.loads((await jp_fetch("pvw", "sessions")).body)["sessions"]
     assert [s["id"] for s in listed] == [answer["id"]] and listed[0]["name"] == "engine"
     url = answer["sessionURL"].replace("${id}", answer["id"])
@@ -323,9 +336,163 @@ async def test_the_shipped_example_configuration_launches_heat(tmp_path):
     launcher = Launcher(config)
     try:
         answer = await launcher.launch({"application": "heat", "ranks": "2", "size": "16"})
-        assert answer["viewer"] == "jupyterlab-pvw" and int(answer["port"]) == ports[0]
+        assert answer["viewer"] == "jupyterlab-pvw" and answer["port"] == ports[0]
+        log = tmp_path / "logs" / f"{answer['id']}.txt"
+        for _ in range(600):
+            if "heat: watch at" in log.read_text():
+                break
+            await asyncio.sleep(0.1)
+        assert "heat: watch at" in log.read_text() and answer["secret"] not in log.read_text()
+        assert log.stat().st_mode & 0o777 == 0o600
+        assert not any(answer["secret"].encode() in c for c in cmdlines()), (
+            "the secret is visible in ps"
+        )
         with pytest.raises(LauncherError, match="sanitize"):
             await launcher.launch({"application": "heat", "ranks": "9", "size": "16"})
     finally:
         await launcher.shutdown()
     assert proxy_lines(tmp_path) == []
+
+
+def test_config_as_paraview_documents_it(tmp_path):
+    (tmp_path / "c.json").write_text(
+        '# a shell-style comment\n{"resources": [{"host": "h", "port_range": [1, 2]}], # trailing\n'
+        ' "apps": {"a": {"cmd": ["echo", "#not-a-comment", "${x}"]}}}\n'
+    )
+    config = load(tmp_path / "c.json")
+    assert config["apps"]["a"]["cmd"] == ["echo", "#not-a-comment", "${x}"]
+
+
+async def test_defaults_missing_fields_lists_and_owned_answer_fields(tmp_path):
+    config = load(write_config(tmp_path, free_port_range(2)))
+    config["configuration"]["sanitize"]["word"]["default"] = "there"
+    config["sessionData"] = {
+        "viewer": "pvw-${application}",
+        "tags": ["a", "${application}"],
+        "n": 3,
+    }
+    config["apps"]["two"] = {"cmd": ["${python}", "${first}", "${second}"]}
+    config["configuration"]["fields"] = [
+        "port"
+    ]  # host is not sent back: a request's host must not be either
+    launcher = Launcher(config)
+    try:
+        with pytest.raises(LauncherError, match=r"needs the field\(s\) \['first', 'second'\]"):
+            await launcher.launch({"application": "two"})
+        answer = await launcher.launch(
+            {"application": "echo", "host": "evil.example", "port": 1, "id": "x"}
+        )
+        port = launcher.sessions[answer["id"]].port
+        assert "host" not in answer and answer["port"] == port and answer["id"] != "x"
+        assert answer["tags"] == ["a", "echo"] and answer["n"] == 3
+        log = tmp_path / "logs" / f"{answer['id']}.txt"
+        assert "hello ['there']" in log.read_text(), "the sanitize default fills a missing field"
+        assert log.stat().st_mode & 0o777 == 0o600
+    finally:
+        await launcher.shutdown()
+
+
+async def test_the_secret_travels_in_the_environment_not_on_a_command_line(tmp_path):
+    config = load(write_config(tmp_path, free_port_range(1)))
+    config["apps"]["env"] = {"cmd": ["${python}", "-c", "import os, time; print('READY', flush=True); time.sleep(600)"],
+                             "ready_line": "READY"}  # fmt: skip
+    launcher = Launcher(config)
+    try:
+        answer = await launcher.launch({"application": "env"})
+        pid = launcher.sessions[answer["id"]].process.pid
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        assert f"PVW_SECRET={answer['secret']}".encode() in environ
+        assert not any(answer["secret"].encode() in c for c in cmdlines())
+    finally:
+        await launcher.shutdown()
+
+
+async def test_a_missed_ready_timeout_leaves_no_rank_behind(tmp_path):
+    require_paraview_env()
+    marker = f"pvw-stubborn-{tmp_path.name}"
+    config = load(write_config(tmp_path, free_port_range(1)))
+    # Ranks that ignore SIGTERM, as heat.py's do while it starts: only SIGKILL ends them.
+    config["apps"]["stubborn"] = {
+        "cmd": ["mpiexec", "-n", "2", "${python}", "-c",
+                "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('up', flush=True); time.sleep(600)",
+                marker], "ready_line": "never", "timeout": 20}  # fmt: skip
+    launcher = Launcher(config)
+    try:
+        with pytest.raises(LauncherError, match="did not print its ready line"):
+            await launcher.launch({"application": "stubborn"})
+        left = subprocess.run(
+            ["pgrep", "-f", marker], capture_output=True, text=True
+        ).stdout.split()
+        assert left == [], f"processes left after the timeout: {left}"
+    finally:
+        await launcher.shutdown()
+        subprocess.run(["pkill", "-9", "-f", marker])
+
+
+def test_standalone_refuses_bad_bodies_foreign_origins_and_exit_calls(tmp_path):
+    ports = free_port_range(3)
+    config = json.loads(strip_comments(write_config(tmp_path, ports[1:]).read_text()))
+    config["configuration"]["cors_origins"] = ["http://friend.example"]
+    config["apps"]["fake"] = {
+        "cmd": ["${python}", str(HERE / "fake_engine.py"), "${port}"],
+        "ready_line": "READY",
+    }
+    path = tmp_path / "cors.json"
+    path.write_text(json.dumps(config))
+    proc = subprocess.Popen([sys.executable, "-m", "jupyterlab_pvw.launcher", str(path), "--port", str(ports[0])],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    assert "serving" in proc.stdout.readline()
+    base = f"http://127.0.0.1:{ports[0]}/paraview"
+
+    async def scenario():
+        async with aiohttp.ClientSession() as http:
+            for _ in range(50):
+                try:
+                    async with http.post(base, data=b"\xff\xfe") as r:
+                        assert r.status == 400 and "not UTF-8" in (await r.json())["error"]
+                    break
+                except aiohttp.ClientConnectorError:
+                    await asyncio.sleep(0.1)
+            for body, status in [(b"[" * 5000, 400), (b'{"application": "fake", "n": NaN}', 400),
+                                 (b"{" + b" " * 100_000 + b"}", 413)]:  # fmt: skip
+                async with http.post(base, data=body) as r:
+                    assert r.status == status and "error" in await r.json(), body[:20]
+            launch = json.dumps({"application": "fake"})
+            # A browser would block this answer: it must not launch anything unseen.
+            async with http.post(base, data=launch, headers={"Origin": "http://evil.example"}) as r:
+                assert r.status == 403 and "cors_origins" in (await r.json())["error"]
+            async with http.options(base, headers={"Origin": "http://evil.example",
+                                                   "Access-Control-Request-Method": "POST"}) as r:  # fmt: skip
+                assert r.status == 403
+            async with http.options(base, headers={"Origin": "http://friend.example",
+                                                   "Access-Control-Request-Method": "POST"}) as r:  # fmt: skip
+                assert (
+                    r.status == 204
+                    and r.headers["Access-Control-Allow-Origin"] == "http://friend.example"
+                )
+            assert proxy_lines(tmp_path) == [], "a refused request launched a session"
+            async with http.post(
+                base, data=launch, headers={"Origin": "http://friend.example"}
+            ) as r:
+                answer = await r.json()
+                assert (
+                    r.status == 200
+                    and r.headers["Access-Control-Allow-Origin"] == "http://friend.example"
+                )
+            client = WslinkClient(answer["sessionURL"], answer["secret"])
+            await client.connect()
+            from jupyterlab_pvw.wslink_client import WslinkError
+
+            with pytest.raises(WslinkError) as err:
+                await client.call("application.exit.later", [10])
+            assert err.value.code == -32601
+            assert "application.exit.later" not in await client.call("fake.seen")
+            await client.close()
+            async with http.delete(f"{base}/{answer['id']}") as r:
+                assert r.status == 200
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        proc.terminate()
+        proc.wait(30)

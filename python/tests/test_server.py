@@ -8,7 +8,7 @@ import os
 import pytest
 from tornado.httpclient import HTTPClientError
 
-from jupyterlab_pvw.server.sessions import SessionTable, announce, withdraw
+from jupyterlab_pvw.session_table import SessionTable, announce, withdraw
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
@@ -152,18 +152,32 @@ async def test_proxy_reports_an_unreachable_engine(
         withdraw(session.id, runtime_dir=jp_serverapp.runtime_dir)
 
 
-def test_hello_rewrite_only_touches_hello():
-    from jupyterlab_pvw.server.websocket import with_secret
+def test_client_filter_rewrites_hello_refuses_exit_and_passes_the_rest():
+    from jupyterlab_pvw.proxy_filter import ClientFilter
     from jupyterlab_pvw.wslink_client import Reassembler, encode
 
+    guard = ClientFilter("real")
     hello = encode(
         {"wslink": "1.0", "id": "system:c0:1", "method": "wslink.hello", "args": [{"secret": "x"}]}
     )
-    rewritten = Reassembler().feed(with_secret(hello, "real"))
+    (rewritten,) = guard.feed(hello).to_engine
+    rewritten = Reassembler().feed(rewritten)
     assert rewritten["args"] == [{"secret": "real"}] and rewritten["id"] == "system:c0:1"
     other = encode({"wslink": "1.0", "id": "rpc:c0:2", "method": "pvw.status", "args": []})
-    assert with_secret(other, "real") is None
-    assert (
-        with_secret(b"\x00" * 5, "real") is None
-        and with_secret(b"\x00" * 12 + b"\xc1", "real") is None
+    assert guard.feed(other).to_engine == [other], "other messages pass byte for byte"
+    # A message split into chunks is judged whole: an exit cannot slip through in pieces.
+    body = encode(
+        {"wslink": "1.0", "id": "rpc:c0:3", "method": "application.exit.later", "args": [10]}
     )
+    total = len(body) - 12
+    first = body[:4] + (0).to_bytes(4, "little") + total.to_bytes(4, "little") + body[12:20]
+    second = body[:4] + (8).to_bytes(4, "little") + total.to_bytes(4, "little") + body[20:]
+    pending = guard.feed(first)
+    assert pending.to_engine == [] and pending.to_client == []
+    refused = guard.feed(second)
+    assert refused.to_engine == []
+    error = Reassembler().feed(refused.to_client[0])
+    assert error["id"] == "rpc:c0:3" and error["error"]["code"] == -32601
+    for bad in (b"\x00" * 5, b"\x00" * 12 + b"\xc1"):
+        with pytest.raises(ValueError):
+            guard.feed(bad)

@@ -239,16 +239,25 @@ test.describe('the demo notebook', () => {
     await expect(scratch.locator('.jp-OutputArea-output')).toContainText('status: live');
   });
 
-  test('%pvw stop ends the session in both viewports', async () => {
-    const stop = await runCell(page, STOP, 120_000);
-    await expect(stop.locator('.jp-OutputArea-output')).toContainText('pvw: stopped');
-    for (const viewport of [
+  test('%pvw stop: both viewports say "stopped" calmly and keep the last picture', async () => {
+    const viewports = [
       page.locator('.jp-Notebook .jp-Cell').nth(START).locator('.jp-pvw-Viewport'),
       page.locator('#jp-pvw-panel .jp-pvw-Viewport')
-    ]) {
-      await expect(viewport).toHaveAttribute('data-state', 'error', { timeout: 60_000 });
-      await expect(viewport.locator('.jp-pvw-Viewport-overlay')).toContainText('is gone');
+    ];
+    await settledFrame(viewports[0]);
+    const before = await canvasSignature(viewports[0].locator('canvas'));
+    const stop = await runCell(page, STOP, 120_000);
+    await expect(stop.locator('.jp-OutputArea-output')).toContainText('pvw: stopped');
+    for (const viewport of viewports) {
+      await expect(viewport).toHaveAttribute('data-state', 'stopped', { timeout: 60_000 });
+      await expect(viewport.locator('.jp-pvw-Viewport-status')).toContainText('Stopped');
+      await expect(viewport.locator('.jp-pvw-Viewport-status')).toContainText('last picture');
+      await expect(viewport.locator('.jp-pvw-Viewport-overlay')).toBeHidden();
+      await expect(viewport.getByRole('button', { name: 'Reconnect' })).toBeHidden();
     }
+    // The same picture, undimmed.
+    expect(difference(before, await canvasSignature(viewports[0].locator('canvas')))).toBe(0);
+    await expect(viewports[0]).not.toHaveClass(/jp-mod-stale/);
     await page
       .locator('.jp-Notebook .jp-Cell')
       .nth(START)

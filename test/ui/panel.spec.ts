@@ -1,6 +1,6 @@
 /**
  * The side panel on a real 2-rank engine (no notebook): listing, streaming, interaction,
- * reconnecting after an engine restart, and the error once the session is gone.
+ * reconnecting after an engine restart, and "stopped" once the session is gone.
  */
 import * as path from 'path';
 import { expect, Page, test } from '@playwright/test';
@@ -161,7 +161,7 @@ test.describe('the side panel on a real engine', () => {
     const restart = engine.restart();
     await expect(viewport).toHaveAttribute('data-state', 'reconnecting', { timeout: 30_000 });
     await expect(viewport.locator('.jp-pvw-Viewport-status')).toContainText(
-      'Engine stopped — reconnecting'
+      'Connection lost — reconnecting'
     );
     await page.screenshot({ path: path.join(SHOTS, 'panel-reconnecting.png') });
     await restart;
@@ -169,14 +169,17 @@ test.describe('the side panel on a real engine', () => {
     await expectRedOverBlue(viewport.locator('canvas'));
   });
 
-  test('a stopped session ends in a clear error', async () => {
+  test('a stopped session says so calmly and keeps its last picture', async () => {
     const viewport = page.locator('#jp-pvw-panel .jp-pvw-Viewport');
+    await settledFrame(viewport);
     await engine.stop();
-    await expect(viewport).toHaveAttribute('data-state', 'error', { timeout: 60_000 });
-    const overlay = viewport.locator('.jp-pvw-Viewport-overlay');
-    await expect(overlay).toBeVisible();
-    await expect(overlay).toContainText(`session ${SESSION} is gone`);
-    await expect(overlay.getByRole('button', { name: 'Reconnect' })).toBeVisible();
+    await expect(viewport).toHaveAttribute('data-state', 'stopped', { timeout: 60_000 });
+    await expect(viewport.locator('.jp-pvw-Viewport-status')).toContainText(
+      `Stopped · session ${SESSION} was stopped`
+    );
+    await expect(viewport.locator('.jp-pvw-Viewport-overlay')).toBeHidden();
+    await expect(viewport).not.toHaveClass(/jp-mod-stale/);
+    await expectRedOverBlue(viewport.locator('canvas'));
     await expect(page.locator(`.jp-pvw-Panel-session[data-session-id="${SESSION}"]`)).toHaveCount(
       0
     );

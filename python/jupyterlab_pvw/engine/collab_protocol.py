@@ -11,6 +11,8 @@ from __future__ import annotations
 from wslink import register as exportRpc
 from wslink.websocket import LinkProtocol
 
+from ..wire import IDENTIFY_METHOD
+
 
 class CollaborationProtocol(LinkProtocol):
     def __init__(self, server):
@@ -25,7 +27,7 @@ class CollaborationProtocol(LinkProtocol):
     def state(self) -> dict:
         return {**self.presence.snapshot(), "you": self.server.active_client()}
 
-    @exportRpc("pvw.identify")
+    @exportRpc(IDENTIFY_METHOD)
     def identify(self, identity):
         old = self.presence.driver
         self.presence.identify(self.server.active_client(), identity)

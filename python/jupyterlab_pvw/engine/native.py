@@ -13,6 +13,7 @@ from __future__ import annotations
 import ctypes
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -50,7 +51,15 @@ def build(include_dir: str | None = None, force: bool = False) -> Path:
             f"ParaView headers not found in {include_dir}: install paraview-dev "
             "(apt-get install paraview-dev) to build the no-GIL render shim"
         )
+    if shutil.which("g++") is None:
+        raise RuntimeError(
+            "no C++ compiler (g++) found: install g++ (apt-get install g++) to build the "
+            "no-GIL render shim"
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
+    # Built under a private name and renamed: every rank of a first run builds at once, and
+    # none may load a half-written library.
+    partial = target.with_name(f".{target.name}.{os.getpid()}")
     cmd = [
         "g++",
         "-O2",
@@ -60,11 +69,13 @@ def build(include_dir: str | None = None, force: bool = False) -> Path:
         f"-I{include_dir}",
         str(SOURCE),
         "-o",
-        str(target),
+        str(partial),
     ] + [f"-l{lib}-pv{PARAVIEW_VERSION}" for lib in LIBS]
     result = subprocess.run(cmd, capture_output=True, text=True)
     if result.returncode != 0:
+        partial.unlink(missing_ok=True)
         raise RuntimeError(f"building the render shim failed:\n{result.stderr[-2000:]}")
+    os.replace(partial, target)
     return target
 
 

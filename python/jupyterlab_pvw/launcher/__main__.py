@@ -6,6 +6,11 @@ POST/GET/DELETE ``/<endpoint>[/<id>]`` as in the seeds; ``/proxy?sessionId=<id>`
 WebSocket to the session's [host, port] (the job Apache does in the seeds' multi-user setup),
 so one port serves a small site. Without Jupyter there is no user authentication here: bind
 it to loopback or put it behind one; clients authenticate to each session with its secret.
+
+Browsers: requests from another origin are refused (403, before anything is launched)
+unless ``configuration.cors_origins`` lists that origin; then preflights are answered and
+answers carry ``Access-Control-Allow-Origin``. Forwarded clients cannot stop an engine:
+``application.exit[.later]`` is answered with an error, never forwarded.
 """
 
 from __future__ import annotations
@@ -18,58 +23,89 @@ import sys
 import aiohttp
 from aiohttp import web
 
+from ..http_api import MAX_BODY, RequestError, parse_json_object
+from ..proxy_filter import ClientFilter
 from .config import ConfigError, load
-from .core import Launcher, LauncherError
+from .core import Launcher
 
 LAUNCHER_KEY = web.AppKey("launcher", Launcher)
+CORS_KEY = web.AppKey("cors_origins", list)
 
 
 def _json(payload, status=200):
     return web.Response(text=json.dumps(payload), status=status, content_type="application/json")
 
 
-def _error(exc: LauncherError):
-    return _json(exc.payload(), exc.status)
+@web.middleware
+async def json_errors(request, handler):
+    """The one error mapper: a RequestError becomes its JSON answer."""
+    try:
+        return await handler(request)
+    except RequestError as exc:
+        return _json(exc.payload(), exc.status)
+
+
+@web.middleware
+async def origin_guard(request, handler):
+    """Same origin, or an origin of ``cors_origins``; anything else is refused before it acts."""
+    origin = request.headers.get("Origin")
+    if origin is None or origin == f"{request.scheme}://{request.host}":
+        return await handler(request)
+    allowed = request.app[CORS_KEY]
+    if origin not in allowed and "*" not in allowed:
+        raise RequestError(403, f"requests from origin {origin} are refused; to allow them, "
+                                "add it to configuration.cors_origins")  # fmt: skip
+    cors = {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+    if request.method == "OPTIONS":  # the preflight of a cross-origin POST or DELETE
+        asked = request.headers.get("Access-Control-Request-Headers", "Content-Type")
+        return web.Response(status=204, headers={**cors, "Access-Control-Allow-Methods": "GET, POST, DELETE",
+                                                 "Access-Control-Allow-Headers": asked,
+                                                 "Access-Control-Max-Age": "600"})  # fmt: skip
+    response = await handler(request)
+    if not isinstance(response, web.WebSocketResponse):
+        response.headers.update(cors)
+    return response
+
+
+async def _body(request) -> dict:
+    if (request.content_length or 0) > MAX_BODY:
+        raise RequestError(
+            413,
+            f"the request body has {request.content_length} bytes; at most {MAX_BODY} are accepted",
+        )
+    body = bytearray()
+    while len(body) <= MAX_BODY:
+        chunk = await request.content.read(MAX_BODY + 1 - len(body))
+        if not chunk:
+            break
+        body += chunk
+    return parse_json_object(bytes(body))  # ProcessLauncher sends JSON as text/plain
 
 
 async def post_session(request):
     launcher = request.app[LAUNCHER_KEY]
-    try:
-        body = json.loads(await request.text())  # ProcessLauncher sends JSON as text/plain
-    except json.JSONDecodeError as exc:
-        return _json({"error": f"malformed JSON: {exc}"}, 400)
+    body = await _body(request)
     forward = f"ws://{request.host}/proxy?sessionId=${{id}}"
-    try:
-        return _json(
-            await launcher.launch(body, session_url=launcher.conf.get("sessionURL") or forward)
-        )
-    except LauncherError as exc:
-        return _error(exc)
+    return _json(
+        await launcher.launch(body, session_url=launcher.conf.get("sessionURL") or forward)
+    )
 
 
 async def get_session(request):
-    try:
-        return _json(request.app[LAUNCHER_KEY].get(request.match_info["id"]))
-    except LauncherError as exc:
-        return _error(exc)
+    return _json(request.app[LAUNCHER_KEY].get(request.match_info["id"]))
 
 
 async def delete_session(request):
-    try:
-        return _json(await request.app[LAUNCHER_KEY].delete(request.match_info["id"]))
-    except LauncherError as exc:
-        return _error(exc)
+    return _json(await request.app[LAUNCHER_KEY].delete(request.match_info["id"]))
 
 
 async def forward(request):
-    """Pipe a client's WebSocket to its session's rank 0, both ways, byte for byte."""
+    """Pipe a client's WebSocket to its session's rank 0, both ways, through the client filter."""
     launcher = request.app[LAUNCHER_KEY]
     session_id = request.query.get("sessionId") or request.match_info.get("id", "")
     session = launcher.sessions.get(session_id)
     if session is None:
-        return _json(
-            {"error": f"no session {session_id!r}", "live": sorted(launcher.sessions)}, 404
-        )
+        raise RequestError(404, f"no session {session_id!r}", live=sorted(launcher.sessions))
     client = web.WebSocketResponse(max_msg_size=0)
     await client.prepare(request)
     launcher.client_opened(session_id)
@@ -79,17 +115,34 @@ async def forward(request):
                 f"ws://{session.host}:{session.port}/ws", max_msg_size=0
             ) as upstream:
 
-                async def pipe(src, dst):
-                    async for msg in src:
+                async def from_client():
+                    guard = ClientFilter()  # no secret here: clients hold their session's
+                    async for msg in client:
+                        if msg.type not in (aiohttp.WSMsgType.BINARY, aiohttp.WSMsgType.TEXT):
+                            break
+                        data = msg.data.encode() if isinstance(msg.data, str) else msg.data
+                        try:
+                            filtered = guard.feed(data)
+                        except ValueError as exc:
+                            await client.close(code=1007, message=str(exc).encode()[:120])
+                            break
+                        for frame in filtered.to_client:
+                            await client.send_bytes(frame)
+                        for frame in filtered.to_engine:
+                            await upstream.send_bytes(frame)
+                    await upstream.close()
+
+                async def from_engine():
+                    async for msg in upstream:
                         if msg.type == aiohttp.WSMsgType.BINARY:
-                            await dst.send_bytes(msg.data)
+                            await client.send_bytes(msg.data)
                         elif msg.type == aiohttp.WSMsgType.TEXT:
-                            await dst.send_str(msg.data)
+                            await client.send_str(msg.data)
                         else:
                             break
-                    await dst.close()
+                    await client.close()
 
-                await asyncio.gather(pipe(client, upstream), pipe(upstream, client))
+                await asyncio.gather(from_client(), from_engine())
     except aiohttp.ClientError as exc:
         await client.close(
             code=1011, message=f"session {session_id} unreachable: {exc}".encode()[:120]
@@ -100,9 +153,10 @@ async def forward(request):
 
 
 def make_app(config: dict) -> web.Application:
-    app = web.Application()
+    app = web.Application(middlewares=[json_errors, origin_guard])
     launcher = Launcher(config)
     app[LAUNCHER_KEY] = launcher
+    app[CORS_KEY] = list(launcher.conf.get("cors_origins") or [])
     endpoint = "/" + launcher.conf["endpoint"].strip("/")
     app.router.add_post(endpoint, post_session)
     app.router.add_get(endpoint + "/{id}", get_session)

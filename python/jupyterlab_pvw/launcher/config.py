@@ -1,7 +1,7 @@
-"""Launcher configuration in the ParaViewWeb launcher's format (JSON with // and /* */ comments).
+"""Launcher configuration in the ParaViewWeb launcher's format (JSON with #, // and /* */ comments).
 
 Sections: ``configuration`` (log_dir, host, port, endpoint, sessionURL, timeout, fields,
-proxy_file, content, sanitize, and our idle_timeout and ssh), ``sessionData``, ``resources``
+proxy_file, content, sanitize, and our idle_timeout, ssh and cors_origins), ``sessionData``, ``resources``
 (hosts with port ranges), ``properties`` and ``apps`` (``cmd`` templates and ``ready_line``).
 """
 
@@ -11,7 +11,7 @@ import json
 import re
 from pathlib import Path
 
-_TOKENS = re.compile(r'"(?:\\.|[^"\\])*"|//[^\n]*|/\*.*?\*/', re.DOTALL)
+_TOKENS = re.compile(r'"(?:\\.|[^"\\])*"|//[^\n]*|#[^\n]*|/\*.*?\*/', re.DOTALL)
 _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
 
 
@@ -20,7 +20,7 @@ class ConfigError(ValueError):
 
 
 def strip_comments(text: str) -> str:
-    """Remove // and /* */ comments outside strings, and trailing commas."""
+    """Remove #, // and /* */ comments outside strings, and trailing commas."""
     no_comments = _TOKENS.sub(lambda m: m.group(0) if m.group(0).startswith('"') else "", text)
     return _TRAILING_COMMA.sub(r"\1", no_comments)
 
@@ -69,6 +69,11 @@ def validate(config: dict, source: str = "configuration") -> dict:
             raise ConfigError(
                 f"{source}: sanitize.{name} must be {{type: 'inList', list}} or {{type: 'regexp', regexp}}"
             )
+    cors = conf.get("cors_origins", [])
+    if not isinstance(cors, list) or not all(isinstance(o, str) for o in cors):
+        raise ConfigError(
+            f"{source}: configuration.cors_origins must be a list of origins such as 'https://site.example'"
+        )
     conf.setdefault("endpoint", "paraview")
     conf.setdefault("timeout", 25)
     conf.setdefault("log_dir", "/tmp/pvw-launcher-logs")

@@ -19,24 +19,22 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..http_api import RequestError
 from .config import validate
 
 RESERVED = ("id", "host", "port", "secret", "sessionURL", "application")
+# Answer fields only the launcher sets: a request echoing them cannot override them.
+OWNED = ("id", "host", "port", "secret", "sessionURL")
+# Launched processes find their secret here, never on a command line (``ps`` shows those).
+SECRET_ENV = "PVW_SECRET"
 # What a request value may contain when it is put into a command line: no control
 # characters, no option-looking start, no parent-directory step.
 _SAFE_VALUE = re.compile(r"^[^\x00-\x1f\x7f]{0,1024}$")
 LOG_TAIL_LINES = 20
 
 
-class LauncherError(Exception):
+class LauncherError(RequestError):
     """A request the launcher cannot serve; ``status`` is the HTTP status to answer with."""
-
-    def __init__(self, status: int, message: str, **extra):
-        super().__init__(message)
-        self.status, self.message, self.extra = status, message, extra
-
-    def payload(self) -> dict:
-        return {"error": self.message, **self.extra}
 
 
 @dataclass
@@ -72,6 +70,33 @@ def _port_free(host: str, port: int) -> bool:
     return True
 
 
+def _session_members(sid: int) -> list[int]:
+    """Processes of session ``sid`` (Linux /proc; elsewhere none are found)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # ended meanwhile
+        if int(fields[3]) == sid:  # fields after the name: state, ppid, pgrp, session
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _kill_group(pid: int) -> None:
+    """SIGKILL the application's whole tree: its process group, and the rest of its session
+    (mpiexec moves ranks into process groups of their own; they keep the session)."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    for member in _session_members(pid):
+        try:
+            os.kill(member, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 def _check_value(name: str, value, rules: dict):
     """Validate one request field used in a template; returns its string form."""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
@@ -105,7 +130,7 @@ class Launcher:
         self.on_change = on_change  # called with (event, session) on "started" / "stopped"
         self._lock = asyncio.Lock()
         self._reaper: asyncio.Task | None = None
-        Path(self.conf["log_dir"]).mkdir(parents=True, exist_ok=True)
+        Path(self.conf["log_dir"]).mkdir(parents=True, exist_ok=True, mode=0o700)
         self._write_proxy_file()
 
     # -- resources ------------------------------------------------------------------------
@@ -149,6 +174,9 @@ class Launcher:
         else:
             secret = _check_value("secret", secret, rules)
         fields = {k: v for k, v in request.items() if k not in RESERVED}
+        for name, rule in rules.items():  # ParaView's launcher: a missing field takes its default
+            if name not in fields and "default" in rule:
+                fields[name] = rule["default"]
         # A bad request is a 400 even when every resource is taken: check it before taking one.
         probe = {"host": "", "port": "0", "id": "", "secret": secret, "application": application}
         self._substitute(app["cmd"], fields, probe, rules, f"apps.{application}.cmd")
@@ -167,18 +195,19 @@ class Launcher:
                 cmd = (
                     self._substitute(self.conf["ssh"], {}, values, rules, "configuration.ssh") + cmd
                 )
-            answer = {**request, "id": session_id, "secret": secret}
+            answer = {k: v for k, v in request.items() if k not in OWNED}
+            answer.update(id=session_id, secret=secret)
             for key, template in self.config["sessionData"].items():
-                answer[key] = self._substitute(
-                    [str(template)], fields, values, rules, f"sessionData.{key}"
-                )[0]
+                answer[key] = self._substitute_value(
+                    template, fields, values, rules, f"sessionData.{key}"
+                )
             session = LaunchedSession(session_id, application, host, port, secret, dict(request), answer, cmd,
                                       Path(self.conf["log_dir"]) / f"{session_id}.txt")  # fmt: skip
             pattern = session_url or self.conf.get("sessionURL") or "ws://${host}:${port}/ws"
             answer["sessionURL"] = string.Template(pattern).safe_substitute(values)
             for name in self.conf.get("fields", []):
                 if name in values and name != "secret":
-                    answer.setdefault(name, values[name])
+                    answer[name] = port if name == "port" else values[name]
             self.sessions[session_id] = session
         try:
             await self._start(session, app)
@@ -214,10 +243,7 @@ class Launcher:
         """At exit: end every session's process tree (they run in their own process groups)."""
         for session in list(self.sessions.values()):
             if session.process is not None and session.process.returncode is None:
-                try:
-                    os.killpg(session.process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+                _kill_group(session.process.pid)
 
     # -- clients (counted by the proxies, for idle reaping) -------------------------------
     def client_opened(self, session_id: str) -> None:
@@ -232,18 +258,30 @@ class Launcher:
                 session.idle_since = time.monotonic()
 
     # -- internals ------------------------------------------------------------------------
+    def _substitute_value(self, template, fields, values, rules, where):
+        """A sessionData value: strings substituted, lists and objects kept as they are shaped."""
+        if isinstance(template, str):
+            return self._substitute([template], fields, values, rules, where)[0]
+        if isinstance(template, list):
+            return [self._substitute_value(t, fields, values, rules, where) for t in template]
+        if isinstance(template, dict):
+            return {
+                k: self._substitute_value(t, fields, values, rules, where)
+                for k, t in template.items()
+            }
+        return template
+
     def _substitute(self, templates, fields, values, rules, where) -> list[str]:
         properties = {k: str(v) for k, v in self.config["properties"].items()}
+        known = {*values, *properties, *fields}
+        missing = sorted(
+            {n for t in templates for n in string.Template(t).get_identifiers()} - known
+        )
+        if missing:  # every missing field at once, so one correction is enough
+            raise LauncherError(400, f"{where} needs the field(s) {missing} in the request")
         out = []
         for template in templates:
             tpl = string.Template(template)
-            missing = [
-                n
-                for n in tpl.get_identifiers()
-                if n not in values and n not in properties and n not in fields
-            ]
-            if missing:
-                raise LauncherError(400, f"{where} needs the field(s) {missing} in the request")
             used = {
                 n: _check_value(n, fields[n], rules)
                 for n in tpl.get_identifiers()
@@ -257,11 +295,17 @@ class Launcher:
     async def _start(self, session: LaunchedSession, app: dict) -> None:
         ready_line = app.get("ready_line")
         timeout = float(app.get("timeout", self.conf["timeout"]))
-        log = session.log_path.open("ab", buffering=0)
+        # Private: an application may print what only its owner should read.
+        log = os.fdopen(
+            os.open(session.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600),
+            "ab",
+            buffering=0,
+        )
         try:
             session.process = await asyncio.create_subprocess_exec(
                 *session.cmd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
                 stdin=asyncio.subprocess.DEVNULL, start_new_session=True,  # its own process group
+                env={**os.environ, SECRET_ENV: session.secret},
             )  # fmt: skip
         except OSError as exc:
             log.close()
@@ -308,7 +352,12 @@ class Launcher:
         self.sessions.pop(session.id, None)
         self._write_proxy_file()  # no longer served: out of the mapping at once
         proc = session.process
-        if proc is not None and proc.returncode is None:
+        if proc is not None and reason == "failed":
+            # Never ready: nothing to shut down cleanly, and a rank that ignores SIGTERM
+            # (heat.py only notes it) must not linger. The whole group, at once.
+            _kill_group(proc.pid)
+            await proc.wait()
+        elif proc is not None and proc.returncode is None:
             try:
                 os.killpg(proc.pid, signal.SIGTERM)  # the whole tree (mpiexec and its ranks)
             except ProcessLookupError:
@@ -316,10 +365,7 @@ class Launcher:
             try:
                 await asyncio.wait_for(proc.wait(), 10)
             except asyncio.TimeoutError:
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+                _kill_group(proc.pid)
                 await proc.wait()
         if session.reader is not None:
             try:

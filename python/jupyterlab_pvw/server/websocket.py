@@ -1,49 +1,33 @@
 """The authenticated WebSocket proxy from the browser to an engine's rank 0.
 
 The browser connects to ``<base_url>/pvw/sessions/<id>/ws`` with Jupyter's own
-authentication (token or cookie, origin checked as for kernels). The target comes only from
-the session table, never from the request, so this is no open proxy. The engine's secret
-never reaches the browser: the proxy puts it into the client's ``wslink.hello`` on the way
-through, so any secret (or none) the browser sends is replaced.
+authentication (token or cookie, origin checked as for kernels) and authorization
+("execute" on "pvw"). The target comes only from the session table, never from the
+request, so this is no open proxy. Every check comes before the connection to the engine,
+and every failure closes it. Client messages pass :class:`~jupyterlab_pvw.proxy_filter.ClientFilter`:
+the engine's secret goes into ``wslink.hello`` on the way through (the browser never has
+it), the Jupyter user follows as the proxy's own ``pvw.identify`` (a browser's own is
+refused), and calls that would stop the engine are answered with an error instead.
 """
 
 from __future__ import annotations
 
 import json
-import secrets
-import struct
 
-import msgpack
 from jupyter_core.utils import ensure_async
 from jupyter_server.auth.decorator import ws_authenticated
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.base.websocket import WebSocketMixin
 from tornado import web
+from tornado.httpclient import HTTPRequest
 from tornado.websocket import WebSocketClosedError, WebSocketHandler, websocket_connect
 
-from ..wire import HELLO_LIMIT
+from ..proxy_filter import ClientFilter
+from .handlers import AUTH_RESOURCE
 
-AUTH_RESOURCE = "pvw"
 MAX_MESSAGE = 64 * 1024 * 1024
-HEADER = struct.Struct("<III")  # wslink's chunk header: message id, offset, total size
-
-
-def with_secret(data: bytes, secret: str) -> bytes | None:
-    """If ``data`` is a whole-message ``wslink.hello``, the same message with ``secret``."""
-    if len(data) < HEADER.size or len(data) > HELLO_LIMIT:
-        return None
-    message_id, offset, total = HEADER.unpack_from(data)
-    if offset != 0 or total != len(data) - HEADER.size:
-        return None
-    try:
-        message = msgpack.unpackb(data[HEADER.size :], raw=False)
-    except (ValueError, msgpack.UnpackException):
-        return None
-    if not isinstance(message, dict) or message.get("method") != "wslink.hello":
-        return None
-    message["args"] = [{"secret": secret}]
-    body = msgpack.packb(message, use_bin_type=True)
-    return HEADER.pack(message_id, 0, len(body)) + body
+CONNECT_TIMEOUT = 30.0
+WS_VERSIONS = ("7", "8", "13")  # what tornado accepts
 
 
 class EngineProxyHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
@@ -54,7 +38,8 @@ class EngineProxyHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
         self.launcher = launcher  # counts clients of launched sessions, for idle reaping
         self.upstream = None
         self.session = None
-        self.identity_tag = ViewerTag()
+        self.filter = None
+        self.counted = False
 
     def set_default_headers(self):
         """No JupyterHandler default headers: they make no sense on a WebSocket."""
@@ -63,6 +48,25 @@ class EngineProxyHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps({"message": message}))
+
+    def _handshake_problem(self) -> tuple[int, str] | None:
+        """What tornado's handshake would refuse, checked before anything reaches the engine."""
+        headers = self.request.headers
+        if headers.get("Upgrade", "").lower() != "websocket":
+            return 400, 'Can "Upgrade" only to "WebSocket".'
+        if "upgrade" not in (s.strip().lower() for s in headers.get("Connection", "").split(",")):
+            return 400, '"Connection" must be "Upgrade".'
+        origin = headers.get("Origin", headers.get("Sec-Websocket-Origin"))
+        if origin is not None and not self.check_origin(origin):
+            return 403, f"cross-origin WebSocket from {origin} refused"
+        if headers.get("Sec-WebSocket-Version") not in WS_VERSIONS or not headers.get(
+            "Sec-WebSocket-Key"
+        ):
+            return (
+                426,
+                "a WebSocket handshake needs Sec-WebSocket-Version 13 and a Sec-WebSocket-Key",
+            )
+        return None
 
     @ws_authenticated
     async def get(self, session_id):
@@ -77,28 +81,42 @@ class EngineProxyHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
             return self._refuse(
                 404, f"no ParaViewWeb session {session_id!r}; live sessions: {known}"
             )
+        problem = self._handshake_problem()
+        if problem is not None:
+            return self._refuse(*problem)
         url = f"ws://{self.session.host}:{self.session.port}/ws"
         try:
             self.upstream = await websocket_connect(
-                url, on_message_callback=self._from_engine, max_message_size=MAX_MESSAGE
+                HTTPRequest(url, connect_timeout=CONNECT_TIMEOUT),
+                on_message_callback=self._from_engine,
+                max_message_size=MAX_MESSAGE,
             )
-        except OSError as exc:
+        except Exception as exc:  # OSError, or tornado's HTTPClientError for a non-WebSocket
             return self._refuse(
                 502, f"the engine of session {session_id} ({url}) is not reachable: {exc}"
             )
-        await super().get(session_id)
+        user = self.identity_provider.identity_model(self.current_user)
+        self.filter = ClientFilter(self.session.secret, identity=user)
+        try:
+            await super().get(session_id)  # returns when the client's connection is over
+        finally:
+            self._close_upstream()
 
     def open(self, session_id):
         super().open()
         if self.launcher() is not None:
             self.launcher().client_opened(session_id)
+            self.counted = True
 
     def _from_engine(self, message):
         if message is None:  # the engine closed
             self.close(1011, "the ParaViewWeb engine closed the connection")
             return
-        if self.identity_tag.is_own_reply(message):
+        if self.filter.is_own_reply(message):
             return
+        self._to_client(message)
+
+    def _to_client(self, message: bytes):
         try:
             self.write_message(message, binary=True)
         except WebSocketClosedError:
@@ -107,71 +125,23 @@ class EngineProxyHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
     def on_message(self, message):
         if self.upstream is None:
             return
-        if isinstance(message, str):
-            message = message.encode()
-        hello = with_secret(message, self.session.secret)
-        if hello is None and is_identify(message):
-            return  # only the proxy says who a browser is
-        self.upstream.write_message(hello or message, binary=True)
-        if hello is not None:
-            user = self.identity_provider.identity_model(self.current_user)
-            self.upstream.write_message(self.identity_tag.message(user), binary=True)
+        try:
+            filtered = self.filter.feed(message.encode() if isinstance(message, str) else message)
+        except ValueError as exc:
+            self.close(1007, str(exc)[:120])
+            return
+        for frame in filtered.to_client:
+            self._to_client(frame)
+        for frame in filtered.to_engine:
+            self.upstream.write_message(frame, binary=True)
 
     def on_close(self):
-        if self.launcher() is not None and self.session is not None:
+        if self.counted and self.session is not None:
             self.launcher().client_closed(self.session.id)
+            self.counted = False
+        self._close_upstream()
+
+    def _close_upstream(self):
         if self.upstream is not None:
             self.upstream.close()
             self.upstream = None
-
-
-# -- who the browser is: presence and the driver rule in the engine ---------------------------
-IDENTIFY = "pvw.identify"
-
-
-def _whole_message(data: bytes, limit: int = 64 * 1024) -> dict | None:
-    """A small single-chunk wslink message, decoded; None for anything else."""
-    if not isinstance(data, bytes) or len(data) < HEADER.size or len(data) > limit:
-        return None
-    _, offset, total = HEADER.unpack_from(data)
-    if offset != 0 or total != len(data) - HEADER.size:
-        return None
-    try:
-        message = msgpack.unpackb(data[HEADER.size :], raw=False)
-    except (ValueError, msgpack.UnpackException):
-        return None
-    return message if isinstance(message, dict) else None
-
-
-def is_identify(data: bytes) -> bool:
-    """A browser's own ``pvw.identify`` (dropped; the engine also accepts only the first)."""
-    message = _whole_message(data)
-    return message is not None and message.get("method") == IDENTIFY
-
-
-class ViewerTag:
-    """Tags a browser's engine connection with its Jupyter user, right after the hello.
-
-    The engine identifies a connection once, and the proxy's identify follows the hello
-    before any other message of the browser, so a browser cannot speak for someone else.
-    """
-
-    def __init__(self):
-        self.rpc_id = f"rpc:pvw-proxy:{secrets.token_hex(8)}"
-
-    def message(self, user: dict) -> bytes:
-        identity = {
-            k: user.get(k) for k in ("username", "name", "display_name", "initials", "color")
-        }
-        body = msgpack.packb(
-            {"wslink": "1.0", "id": self.rpc_id, "method": IDENTIFY, "args": [identity]},
-            use_bin_type=True,
-        )
-        return HEADER.pack(secrets.randbits(32), 0, len(body)) + body
-
-    def is_own_reply(self, data) -> bool:
-        """The engine's answer to the proxy's identify: not for the browser."""
-        if not isinstance(data, bytes) or self.rpc_id.encode() not in data[:256]:
-            return False
-        message = _whole_message(data)
-        return message is not None and message.get("id") == self.rpc_id

@@ -6,14 +6,14 @@ import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application'
 import { INotebookTracker } from '@jupyterlab/notebook';
 
 import { encodePng, NotebookSnapshots, SnapshotStore } from './snapshot';
-import { CommandIDs, IPvwViewports, WIDGET_PLUGIN_ID } from './tokens';
-import { MODULE_NAME, MODULE_VERSION, widgetClasses } from './widget';
+import { widgetClasses } from './ipywidget';
+import { CommandIDs, IPvwViewports, MODULE_NAME, MODULE_VERSION, WIDGET_PLUGIN_ID } from './tokens';
 
 /**
  * Registers `PvwViewportModel`/`PvwViewportView` with the widget manager and saves a picture
  * of each live viewport into the notebook.
  */
-export const widgetPlugin: JupyterFrontEndPlugin<void> = {
+export const ipywidgetPlugin: JupyterFrontEndPlugin<void> = {
   id: WIDGET_PLUGIN_ID,
   description: 'The ParaViewWeb viewport ipywidget for notebooks.',
   autoStart: true,

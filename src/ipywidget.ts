@@ -11,23 +11,19 @@ import { Widget } from '@lumino/widgets';
 
 import { IConnectionStatus } from './connection';
 import { SnapshotStore } from './snapshot';
-import { IPvwViewports } from './tokens';
+import { IPvwViewports, MODULE_NAME, MODULE_VERSION } from './tokens';
 import { ViewportWidget } from './viewport';
-
-/** The widget module name, as in the Python model's `_model_module`. */
-export const MODULE_NAME = 'jupyterlab-pvw';
-
-/** The widget module version. */
-export const MODULE_VERSION = '0.1.0';
 
 /**
  * The value of the `status` trait for a connection state: `connecting` (also while
- * reconnecting), `live`, or `error: <message>`.
+ * reconnecting), `live`, `stopped`, or `error: <message>`.
  */
 export function statusTrait(status: IConnectionStatus): string {
   switch (status.state) {
     case 'live':
       return 'live';
+    case 'stopped':
+      return 'stopped';
     case 'error':
       return `error: ${status.message}`;
     default:

@@ -1,10 +1,12 @@
-"""The session table: which engines this Jupyter server may proxy to.
+"""The session files: which engines a Jupyter server may proxy to.
 
-An engine's owner (the kernel that started it, or a simulation started outside Jupyter)
-announces it by writing ``<jupyter runtime dir>/pvw-sessions/<id>.json``. Only files there
-count: the browser can never name a proxy target, so the server is not an open proxy.
-A file's owner must be the server's own user and the file private (mode 0600), because it
-holds the engine's secret.
+Shared by everything that announces or lists engines (the kernel, ``announce.py``, the
+launcher under Jupyter, the server extension). An engine's owner announces it by writing
+``<jupyter runtime dir>/pvw-sessions/<id>.json``. Only files there count: the browser can
+never name a proxy target, so the server is not an open proxy. A file's owner must be the
+server's own user and the file private (mode 0600), because it holds the engine's secret.
+Sessions with pid 0 (announced from another host, or by ``%pvw connect``) have no process
+to watch; the server probes them when it starts and drops those that no longer answer.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ class Session:
 
 
 def sessions_dir(runtime_dir: str | os.PathLike | None = None) -> Path:
+    """The directory of session files under ``runtime_dir`` (default: Jupyter's)."""
     if runtime_dir is None:
         from jupyter_core.paths import jupyter_runtime_dir
 
@@ -95,6 +98,7 @@ def announce(
 
 
 def withdraw(session_id: str, runtime_dir=None) -> None:
+    """Remove a session file (a no-op for an unknown or malformed id)."""
     if ID_PATTERN.match(session_id):
         (sessions_dir(runtime_dir) / f"{session_id}.json").unlink(missing_ok=True)
 
