@@ -17,12 +17,13 @@ from conftest import HERE, MpiRun, Viewer, jpeg_pixels
 
 from jupyterlab_pvw.wslink_client import WslinkError, encode
 
-IDLE_S = 3  # the driver's idle time before control passes (configured short for the test)
+IDLE_S = 6  # the driver's idle time before control passes, in the idle test only
 
 
 @pytest.fixture(scope="module")
 def engine():
-    run = MpiRun(HERE / "mpi_sim.py", n=2, args=[json.dumps({"driver_idle_s": IDLE_S})])
+    # No idle hand-over (a slow machine must not pass control mid-test) but where tested.
+    run = MpiRun(HERE / "mpi_sim.py", n=2, args=[json.dumps({"driver_idle_s": None})])
     run.info = json.loads(run.expect("PVW_INFO"))
     run.expect("PVW_READY")
     yield run
@@ -44,6 +45,19 @@ def viewers(engine):
     yield open_viewer
     for viewer in opened:
         viewer.close()
+
+
+@pytest.fixture
+def idle_hand_over(engine):
+    """Control passes from a driver idle for IDLE_S seconds, for one test."""
+
+    def set_idle(seconds):
+        server = "engine._session.server"
+        engine.command(f"call {server} and setattr({server}.presence, 'idle_s', {seconds})")
+
+    set_idle(IDLE_S)
+    yield
+    set_idle(None)
 
 
 def presence(viewer):
@@ -96,7 +110,7 @@ def test_watchers_are_refused_until_the_driver_hands_over_then_follow(viewers):
     assert alice.call("viewport.camera.get", ["-1"]) == bob.call("viewport.camera.get", ["-1"])
 
 
-def test_control_passes_when_the_driver_idles_or_leaves(viewers):
+def test_control_passes_when_the_driver_idles_or_leaves(viewers, idle_hand_over):
     alice, bob, carol = viewers(who="alice"), viewers(who="bob"), viewers(who="carol")
     ids = {name: presence(v)["you"] for name, v in (("a", alice), ("b", bob), ("c", carol))}
     alice.drag()
@@ -184,9 +198,13 @@ def rss_kib(pid: int) -> int:
     raise AssertionError("no VmRSS")
 
 
+STALL_BYTES = 16e6  # frames the watcher must get beside a stalled client: several times
+# what the stalled client's socket buffers can absorb, so shared delivery would block first
+
+
 def test_a_stalled_client_slows_nobody_and_costs_no_memory(engine, viewers):
     size = (900, 900)
-    engine.command("noise 7")
+    engine.command("noise 7")  # noisy frames: big JPEGs, so buffers fill quickly
     watcher = viewers(size)
     watcher.call("pvw.quality", [100, 100, 30])
     (pid_line,) = engine.command("call __import__('os').getpid()")
@@ -206,20 +224,22 @@ def test_a_stalled_client_slows_nobody_and_costs_no_memory(engine, viewers):
         except Exception:
             pass  # a blocked reply shows as missing frames, which the test counts
 
-    def window(seconds=20.0):
-        start, bytes_before = len(watcher.frames), sum(f["memsize"] for f in watcher.frames)
-        time.sleep(seconds)
-        return len(watcher.frames) - start, sum(f["memsize"] for f in watcher.frames) - bytes_before
+    def received():
+        return sum(f["memsize"] for f in watcher.frames)
 
     dragger = threading.Thread(target=keep_dragging, daemon=True)
     dragger.start()
     try:
-        time.sleep(2)
-        alone, _ = window()
+        warm = time.monotonic() + 120  # steady state first: the renderer's own memory settles
+        while received() < 3e6 and time.monotonic() < warm:
+            time.sleep(0.5)
         sock = stalled_client(engine.info["url"], engine.info["secret"], size)
         try:
-            rss_before = rss_kib(rank0)
-            stalled, frame_bytes = window()
+            rss_before, start = rss_kib(rank0), received()
+            deadline = time.monotonic() + 300  # generous: the machine may be slow, not stuck
+            while received() - start < STALL_BYTES and time.monotonic() < deadline:
+                time.sleep(0.5)
+            frame_bytes = received() - start
             rss_growth = (rss_kib(rank0) - rss_before) * 1024
         finally:
             sock.close()
@@ -227,11 +247,10 @@ def test_a_stalled_client_slows_nobody_and_costs_no_memory(engine, viewers):
         stop.set()
         dragger.join(70)
     print(
-        f"frames alone {alone}, beside a stalled client {stalled}; "
-        f"{frame_bytes / 1e6:.1f} MB of frames; rank 0 RSS grew {rss_growth / 1e6:.1f} MB"
+        f"{frame_bytes / 1e6:.1f} MB of frames beside a stalled client; rank 0 RSS grew "
+        f"{rss_growth / 1e6:.1f} MB"
     )
-    assert alone >= 10, "too few frames to compare"
-    assert stalled >= 0.6 * alone, f"{stalled} frames beside a stalled client, {alone} without"
+    # Shared delivery stops everyone once the stalled client's buffers are full (< 5 MB).
+    assert frame_bytes >= STALL_BYTES, f"only {frame_bytes / 1e6:.1f} MB beside a stalled client"
     # Had the stalled client's frames been kept, rank 0 would have grown by about this much.
-    assert frame_bytes > 2e6, "too few frame bytes to see a backlog"
     assert rss_growth < frame_bytes / 2, (rss_growth, frame_bytes)

@@ -32,10 +32,9 @@ def pack_publish(topic: str, seq: int, content) -> bytes:
 class ClientPump:
     """Sends the newest message of each topic to one websocket, one message at a time."""
 
-    def __init__(self, client_id: str, websocket, on_end=None):
+    def __init__(self, client_id: str, websocket):
         self.client_id = client_id
         self.websocket = websocket
-        self.on_end = on_end  # called once with the client id when the pump ends
         self.sent = 0
         self.replaced = 0  # messages that a newer one replaced before they were sent
         self._pending: dict[str, bytes] = {}  # topic -> packed message (newest wins)
@@ -78,8 +77,6 @@ class ClientPump:
             await self._drop()
         finally:
             self._pending.clear()
-            if self.on_end is not None:
-                self.on_end(self.client_id)
 
     async def _send(self, packed: bytes) -> None:
         for chunk in generate_chunks(packed, MAX_CHUNK):
@@ -91,6 +88,8 @@ class ClientPump:
             await asyncio.wait_for(self.websocket.close(code=1008, message=b"too slow"), 2)
         except Exception:
             pass
+        # The polite close leaves the transport "closing" while it waits to flush to a client
+        # that does not read: abort drops that buffer and ends the connection now.
         transport = getattr(getattr(self.websocket, "_writer", None), "transport", None)
-        if transport is not None and not transport.is_closing():
+        if transport is not None:
             transport.abort()

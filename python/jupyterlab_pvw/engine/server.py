@@ -411,18 +411,15 @@ class WebServer:
 
     # -- collaboration: per-client pumps, presence, the driver rule -----------------------
     def _pump_for(self, client_id) -> ClientPump | None:
+        """The client's pump; None for one not (yet) connected or dropped for not reading."""
         pump = self._pumps.get(client_id)
-        if pump is None or not pump.running:
+        if pump is None:
             websocket = self._handler.connections.get(client_id) if self._handler else None
             if websocket is None or not self._handler.isClientAuthenticated(client_id):
                 return None
-            pump = self._pumps[client_id] = ClientPump(client_id, websocket, self._pump_ended)
-        return pump
-
-    def _pump_ended(self, client_id) -> None:
-        pump = self._pumps.get(client_id)
-        if pump is not None and not pump.running:
-            del self._pumps[client_id]
+            pump = self._pumps[client_id] = ClientPump(client_id, websocket)
+        # A pump that ended stays until the client leaves, so a dropped client gets no more.
+        return pump if pump.running else None
 
     def publish_presence(self) -> None:
         """Send who watches and who drives to every client (each learns which one it is)."""
