@@ -44,7 +44,9 @@ export const COMMAND_LABELS: Readonly<Record<string, string>> = Object.freeze({
   [CommandIDs.activate]: 'ParaViewWeb: Activate Dataset…',
   [CommandIDs.nextTimestep]: 'ParaViewWeb: Next Timestep',
   [CommandIDs.openPanel]: 'ParaViewWeb: Open Viewport Panel',
-  [CommandIDs.resetCamera]: 'ParaViewWeb: Reset Camera'
+  [CommandIDs.resetCamera]: 'ParaViewWeb: Reset Camera',
+  [CommandIDs.copyViewerLink]: 'ParaViewWeb: Copy Viewer Link',
+  [CommandIDs.openViewer]: 'ParaViewWeb: Open Viewer'
 });
 
 /**

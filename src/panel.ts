@@ -7,6 +7,7 @@ import { Panel, Widget } from '@lumino/widgets';
 
 import { fetchSessions } from './api';
 import { pvwIcon } from './icons';
+import { PresenceList } from './presencelist';
 import { describeSession, ISessionInfo, orderSessions } from './sessions';
 import { IPvwViewports } from './tokens';
 import { ViewportWidget } from './viewport';
@@ -101,8 +102,11 @@ export class SessionsPanel extends Panel {
       return this._viewport;
     }
     this._viewport?.dispose();
+    this._presence?.dispose();
     const viewport = this._viewports.create({ sessionId, height: 'fill' });
     this._viewport = viewport;
+    this._presence = new PresenceList(viewport.connection);
+    this.addWidget(this._presence);
     this.addWidget(viewport);
     this._render();
     return viewport;
@@ -185,6 +189,7 @@ export class SessionsPanel extends Panel {
   private _sessions: ISessionInfo[] = [];
   private _error = '';
   private _viewport: ViewportWidget | null = null;
+  private _presence: PresenceList | null = null;
   private _poll: Poll;
   private _renderedKey = '';
   private _loaded = false;

@@ -70,6 +70,10 @@ export namespace CommandIDs {
   export const openPanel = 'pvw:open-panel';
   /** Reset the camera of the viewport to fit the data. */
   export const resetCamera = 'pvw:reset-camera';
+  /** Copy a link that opens a session's viewport for someone else, as a watcher. */
+  export const copyViewerLink = 'pvw:copy-viewer-link';
+  /** Open a session's viewport in the main area (what a viewer link does). */
+  export const openViewer = 'pvw:open-viewer';
 }
 
 /**

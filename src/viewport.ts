@@ -14,6 +14,7 @@ import {
   wheelSpin
 } from './events';
 import { FrameDecoder, IDecodedFrame } from './frames';
+import { copyViewerLink } from './viewerlink';
 import { VIEW_ID } from './wire';
 import { Widget } from '@lumino/widgets';
 
@@ -83,7 +84,10 @@ export class ViewportWidget extends Widget {
     this._control.classList.add('jp-pvw-Viewport-control');
     this._control.hidden = true;
     this._control.addEventListener('click', () => void this._onControl());
-    footer.append(this._status, this._presence, this._control, reset);
+    const link = button('Copy viewer link', 'Copy a link that lets others watch this session');
+    link.classList.add('jp-pvw-Viewport-link');
+    link.addEventListener('click', () => copyViewerLink(this.sessionId));
+    footer.append(this._status, this._presence, this._control, link, reset);
     node.append(this._stage, footer);
 
     this.height = options.height ?? 400;
@@ -346,6 +350,11 @@ export class ViewportWidget extends Widget {
       this.connection.requestSize(size[0], size[1], this._tag);
       this._watchSize(size);
     }
+  }
+
+  /** The size of the frames this viewport draws (it asked the engine for), if any yet. */
+  get frameSize(): readonly [number, number] | null {
+    return this._watched;
   }
 
   /** Draw frames of `size` only (the old picture stays until the first one arrives). */
