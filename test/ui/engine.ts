@@ -103,7 +103,7 @@ export class Engine {
       session_id: this.sessionId
     };
     python(
-      'import json, sys\nfrom jupyterlab_pvw.server.sessions import announce\nannounce(**json.loads(sys.argv[1]))',
+      'import json, sys\nfrom jupyterlab_pvw.session_table import announce\nannounce(**json.loads(sys.argv[1]))',
       JSON.stringify(args)
     );
   }
@@ -111,7 +111,7 @@ export class Engine {
   /** Remove the session file: the server no longer lists the session. */
   withdraw(): void {
     python(
-      'import sys\nfrom jupyterlab_pvw.server.sessions import withdraw\nwithdraw(sys.argv[1], runtime_dir=sys.argv[2])',
+      'import sys\nfrom jupyterlab_pvw.session_table import withdraw\nwithdraw(sys.argv[1], runtime_dir=sys.argv[2])',
       this.sessionId,
       RUNTIME_DIR
     );
