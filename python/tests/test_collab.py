@@ -198,8 +198,10 @@ def rss_kib(pid: int) -> int:
     raise AssertionError("no VmRSS")
 
 
-STALL_BYTES = 16e6  # frames the watcher must get beside a stalled client: several times
-# what the stalled client's socket buffers can absorb, so shared delivery would block first
+# Long enough that shared delivery would block for most of it: the stalled client's socket
+# buffers take only a few MB (seconds of frames), and the server ends a dead connection only
+# after its heartbeat (tens of seconds).
+WINDOW_S = 30.0
 
 
 def test_a_stalled_client_slows_nobody_and_costs_no_memory(engine, viewers):
@@ -225,21 +227,25 @@ def test_a_stalled_client_slows_nobody_and_costs_no_memory(engine, viewers):
             pass  # a blocked reply shows as missing frames, which the test counts
 
     def received():
-        return sum(f["memsize"] for f in watcher.frames)
+        return len(watcher.frames), sum(f["memsize"] for f in watcher.frames)
+
+    def window():
+        frames, size = received()
+        time.sleep(WINDOW_S)
+        now = received()
+        return now[0] - frames, now[1] - size
 
     dragger = threading.Thread(target=keep_dragging, daemon=True)
     dragger.start()
     try:
         warm = time.monotonic() + 120  # steady state first: the renderer's own memory settles
-        while received() < 3e6 and time.monotonic() < warm:
+        while received()[1] < 3e6 and time.monotonic() < warm:
             time.sleep(0.5)
+        alone, _ = window()
         sock = stalled_client(engine.info["url"], engine.info["secret"], size)
         try:
-            rss_before, start = rss_kib(rank0), received()
-            deadline = time.monotonic() + 300  # generous: the machine may be slow, not stuck
-            while received() - start < STALL_BYTES and time.monotonic() < deadline:
-                time.sleep(0.5)
-            frame_bytes = received() - start
+            rss_before = rss_kib(rank0)
+            stalled, frame_bytes = window()
             rss_growth = (rss_kib(rank0) - rss_before) * 1024
         finally:
             sock.close()
@@ -247,10 +253,12 @@ def test_a_stalled_client_slows_nobody_and_costs_no_memory(engine, viewers):
         stop.set()
         dragger.join(70)
     print(
-        f"{frame_bytes / 1e6:.1f} MB of frames beside a stalled client; rank 0 RSS grew "
-        f"{rss_growth / 1e6:.1f} MB"
+        f"frames alone {alone}, beside a stalled client {stalled} ({frame_bytes / 1e6:.1f} MB); "
+        f"rank 0 RSS grew {rss_growth / 1e6:.1f} MB"
     )
-    # Shared delivery stops everyone once the stalled client's buffers are full (< 5 MB).
-    assert frame_bytes >= STALL_BYTES, f"only {frame_bytes / 1e6:.1f} MB beside a stalled client"
-    # Had the stalled client's frames been kept, rank 0 would have grown by about this much.
-    assert rss_growth < frame_bytes / 2, (rss_growth, frame_bytes)
+    assert alone >= 10, "too few frames to compare"
+    # Shared delivery: the watcher gets frames only until the stalled client's buffers fill.
+    assert stalled >= 0.6 * alone, f"{stalled} frames beside a stalled client, {alone} without"
+    # Had the stalled client's frames piled up, rank 0 would have grown by about this much.
+    assert frame_bytes > 3e6, "too few frame bytes to see a backlog"
+    assert rss_growth < frame_bytes, (rss_growth, frame_bytes)
