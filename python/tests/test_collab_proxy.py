@@ -64,3 +64,38 @@ async def test_the_engine_sees_the_jupyter_user_and_refuses_a_browsers_identify(
             await client.close()
     finally:
         withdraw(session.id, runtime_dir=jp_serverapp.runtime_dir)
+
+
+def test_client_filter_follows_the_hello_with_the_users_identify():
+    import msgpack
+    from wslink.chunking import HEADER_LENGTH, generate_chunks
+
+    from jupyterlab_pvw.proxy_filter import ClientFilter
+
+    def frame(message):
+        return next(iter(generate_chunks(msgpack.packb(message), 0)))
+
+    def decode(data):
+        return msgpack.unpackb(data[HEADER_LENGTH:])
+
+    guard = ClientFilter("real", identity={"username": "ada", "name": "Ada", "token": "x"})
+    hello = guard.feed(frame({"wslink": "1.0", "id": "system:c0:0", "method": "wslink.hello"}))
+    sent = [decode(f) for f in hello.to_engine]
+    assert [m["method"] for m in sent] == ["wslink.hello", IDENTIFY_METHOD]
+    assert sent[1]["args"] == [
+        {"username": "ada", "name": "Ada", "display_name": None, "initials": None, "color": None}
+    ]
+    own = guard.feed(frame({"wslink": "1.0", "id": "rpc:c0:1", "method": IDENTIFY_METHOD}))
+    assert (
+        own.to_engine == []
+        and "refused by the proxy" in decode(own.to_client[0])["error"]["message"]
+    )
+    reply = frame({"wslink": "1.0", "id": sent[1]["id"], "result": {}})
+    assert guard.is_own_reply(reply)
+    assert not guard.is_own_reply(frame({"wslink": "1.0", "id": "rpc:c0:1", "result": {}}))
+    # Without an identity (the standalone launcher's forwarding) nothing is added or dropped.
+    plain = ClientFilter()
+    assert (
+        len(plain.feed(frame({"wslink": "1.0", "id": "s", "method": "wslink.hello"})).to_engine)
+        == 1
+    )
