@@ -47,7 +47,9 @@ export const COMMAND_LABELS: Readonly<Record<string, string>> = Object.freeze({
   [CommandIDs.resetCamera]: 'ParaViewWeb: Reset Camera',
   [CommandIDs.pauseRun]: 'ParaViewWeb: Pause the Run',
   [CommandIDs.stepRun]: 'ParaViewWeb: Step the Run',
-  [CommandIDs.resumeRun]: 'ParaViewWeb: Resume the Run'
+  [CommandIDs.resumeRun]: 'ParaViewWeb: Resume the Run',
+  [CommandIDs.copyViewerLink]: 'ParaViewWeb: Copy Viewer Link',
+  [CommandIDs.openViewer]: 'ParaViewWeb: Open Viewer'
 });
 
 /**

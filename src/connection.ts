@@ -14,7 +14,27 @@ import { asFrame, FrameDecoder, FrameRate, IFrame } from './frames';
 import { Reconnector } from './reconnect';
 import { CoalescingSender } from './sender';
 import { ITransportStatus, WslinkTransport } from './transport';
-import { IMAGE_TOPIC, MAX_VIEW_SIZE, MIN_VIEW_SIZE, VIEW_ID } from './wire';
+import { IMAGE_TOPIC, MAX_VIEW_SIZE, MIN_VIEW_SIZE, PRESENCE_TOPIC, VIEW_ID } from './wire';
+
+/** One viewer of a session, as the engine publishes it (engine/presence.py). */
+export interface IViewer {
+  client: string;
+  username: string;
+  name?: string;
+  display_name?: string;
+  initials?: string;
+  color?: string;
+  owner: boolean;
+  driver: boolean;
+  wantsControl: boolean;
+}
+
+/** Who watches a session, who drives it, and which viewer this connection is. */
+export interface IPresence {
+  driver: string | null;
+  viewers: IViewer[];
+  you: string;
+}
 
 /** How long (ms) size requests settle before one is sent: a resize fires many. */
 export const SIZE_DEBOUNCE_MS = 150;
@@ -85,15 +105,17 @@ export class SessionConnection implements IDisposable {
     this.sessionId = options.sessionId;
     this._options = options;
     this._quality = { ...options.quality };
-    this._decoder = new FrameDecoder<ImageBitmap>(
+    this._decode =
       options.decode ??
-        (frame => createImageBitmap(new Blob([frame.image], { type: `image/${frame.format}` }))),
-      bitmap => bitmap.close?.()
-    );
+      (frame => createImageBitmap(new Blob([frame.image], { type: `image/${frame.format}` })));
+    this._decoder = new FrameDecoder<ImageBitmap>(this._decode, bitmap => bitmap.close?.());
     this._sender = new CoalescingSender<Interaction>(
       message => this._call(message.method, [message.event]),
       mergeInteractions,
-      reason => console.warn(`jupyterlab-pvw: an interaction failed: ${errorText(reason)}`)
+      reason => {
+        console.warn(`jupyterlab-pvw: an interaction failed: ${errorText(reason)}`);
+        this._interactionFailed.emit(errorText(reason));
+      }
     );
     this._reconnector = new Reconnector({
       connect: () => this._connectOnce(),
@@ -215,26 +237,96 @@ export class SessionConnection implements IDisposable {
   }
 
   /**
-   * Ask the engine to render at this size (debounced; the newest request wins). The engine
-   * renders one size per session: the viewport resized or used last decides.
+   * Ask the engine to render at this size for `viewport` (debounced; the newest request of
+   * each viewport wins). Every viewport gets frames of its own size.
    */
-  requestSize(width: number, height: number): void {
+  requestSize(width: number, height: number, viewport = 'default'): void {
     const size: [number, number] = [clampSize(width), clampSize(height)];
-    if (this._size && this._size[0] === size[0] && this._size[1] === size[1]) {
+    const old = this._sizes.get(viewport);
+    if (old && old[0] === size[0] && old[1] === size[1]) {
       return;
     }
+    this._sizes.set(viewport, size);
     this._size = size;
     if (this._sizeTimer !== null) {
       clearTimeout(this._sizeTimer);
     }
     this._sizeTimer = setTimeout(() => {
       this._sizeTimer = null;
-      if (this._status.state === 'live' && this._size) {
-        this._call('viewport.image.push', [{ view: VIEW_ID, size: [...this._size] }]).catch(
-          reason => console.warn(`jupyterlab-pvw: resize failed: ${errorText(reason)}`)
+      if (this._status.state === 'live') {
+        this._sendSizes().catch(reason =>
+          console.warn(`jupyterlab-pvw: resize failed: ${errorText(reason)}`)
         );
       }
     }, SIZE_DEBOUNCE_MS);
+  }
+
+  /** `viewport` is gone: the engine stops rendering its size for this connection. */
+  releaseSize(viewport: string): void {
+    if (this._sizes.delete(viewport) && this._status.state === 'live') {
+      this._call('viewport.image.push', [{ view: VIEW_ID, viewport, size: null }]).catch(
+        () => undefined
+      );
+    }
+  }
+
+  /** Decoded frames of one size (each viewport draws its own); `release` when done. */
+  framesOf(size: readonly [number, number]): FrameDecoder<ImageBitmap> {
+    const key = `${size[0]}x${size[1]}`;
+    let entry = this._sized.get(key);
+    if (!entry) {
+      entry = { decoder: new FrameDecoder<ImageBitmap>(this._decode, b => b.close?.()), users: 0 };
+      this._sized.set(key, entry);
+    }
+    entry.users += 1;
+    return entry.decoder;
+  }
+
+  /** A viewport no longer draws frames of `size`. */
+  releaseFrames(size: readonly [number, number]): void {
+    const key = `${size[0]}x${size[1]}`;
+    const entry = this._sized.get(key);
+    if (entry && --entry.users <= 0) {
+      entry.decoder.dispose();
+      this._sized.delete(key);
+    }
+  }
+
+  /** Who watches this session and who drives it (null until the engine says). */
+  get presence(): IPresence | null {
+    return this._presence;
+  }
+
+  get presenceChanged(): ISignal<this, IPresence> {
+    return this._presenceChanged;
+  }
+
+  /** An interaction the engine refused (e.g. someone else drives), with its message. */
+  get interactionFailed(): ISignal<this, string> {
+    return this._interactionFailed;
+  }
+
+  /** Ask to drive (granted at once when nobody drives or the driver is idle). */
+  async requestControl(): Promise<void> {
+    this._setPresence(await this._call<IPresence>('pvw.control.request', []));
+  }
+
+  /** The driver hands control to viewer `client`. */
+  async giveControl(client: string): Promise<void> {
+    this._setPresence(await this._call<IPresence>('pvw.control.give', [client]));
+  }
+
+  private _setPresence(presence: IPresence): void {
+    if (presence && Array.isArray(presence.viewers)) {
+      this._presence = presence;
+      this._presenceChanged.emit(presence);
+    }
+  }
+
+  private async _sendSizes(): Promise<void> {
+    for (const [viewport, size] of this._sizes) {
+      await this._call('viewport.image.push', [{ view: VIEW_ID, viewport, size: [...size] }]);
+    }
   }
 
   /**
@@ -287,6 +379,10 @@ export class SessionConnection implements IDisposable {
     }
     this._dropTransport();
     this._decoder.dispose();
+    for (const entry of this._sized.values()) {
+      entry.decoder.dispose();
+    }
+    this._sized.clear();
     Signal.clearData(this);
   }
 
@@ -304,10 +400,16 @@ export class SessionConnection implements IDisposable {
       return;
     }
     await this._applyQuality();
-    if (this._size) {
-      await transport.call('viewport.image.push', [{ view: VIEW_ID, size: [...this._size] }]);
+    transport.subscribe(PRESENCE_TOPIC, data => this._setPresence(data as IPresence));
+    for (const [viewport, size] of this._sizes) {
+      await transport.call('viewport.image.push', [{ view: VIEW_ID, viewport, size: [...size] }]);
     }
     await transport.call('viewport.image.push.observer.add', ['-1']);
+    // Not awaited: an engine without presence still streams.
+    transport
+      .call<IPresence>('pvw.presence')
+      .then(p => this._setPresence(p))
+      .catch(() => undefined);
     transport.stateChanged.connect(this._onTransportState, this);
     this._setStatus('live', '');
   }
@@ -345,6 +447,7 @@ export class SessionConnection implements IDisposable {
     this._rate.add(Date.now());
     this._frameReceived.emit(frame);
     this._decoder.push(frame);
+    this._sized.get(`${frame.viewSize[0]}x${frame.viewSize[1]}`)?.decoder.push(frame);
   }
 
   private _call<T = unknown>(method: string, args: unknown[]): Promise<T> {
@@ -382,12 +485,18 @@ export class SessionConnection implements IDisposable {
   private _frameReceived = new Signal<this, IFrame>(this);
   private _transport: WslinkTransport | null = null;
   private _decoder: FrameDecoder<ImageBitmap>;
+  private _decode: (frame: IFrame) => Promise<ImageBitmap>;
   private _sender: CoalescingSender<Interaction>;
   private _reconnector: Reconnector;
   private _rate = new FrameRate();
   private _lastFrame: IFrame | null = null;
   private _size: [number, number] | null = null;
   private _sizeTimer: ReturnType<typeof setTimeout> | null = null;
+  private _sizes = new Map<string, [number, number]>();
+  private _sized = new Map<string, { decoder: FrameDecoder<ImageBitmap>; users: number }>();
+  private _presence: IPresence | null = null;
+  private _presenceChanged = new Signal<this, IPresence>(this);
+  private _interactionFailed = new Signal<this, string>(this);
   private _dragging = false;
   private _wheeling = false;
   private _disposed = false;

@@ -13,6 +13,8 @@ export interface IFrame {
   format: string;
   /** Width and height in pixels. */
   size: [number, number];
+  /** The viewport size the frame answers (a reduced frame is smaller than this). */
+  viewSize: [number, number];
   /** Whether this is a full-quality frame (no interaction going on). */
   still: boolean;
   /** JPEG quality used. */
@@ -58,10 +60,12 @@ export function asFrame(data: unknown): IFrame | null {
     return null;
   }
   const size = Array.isArray(frame.size) ? frame.size : [0, 0];
+  const viewSize = Array.isArray(frame.viewSize) ? frame.viewSize : size;
   return {
     image: frame.image,
     format: typeof frame.format === 'string' ? frame.format : 'jpeg',
     size: [Number(size[0]) || 0, Number(size[1]) || 0],
+    viewSize: [Number(viewSize[0]) || 0, Number(viewSize[1]) || 0],
     still: frame.still !== false,
     quality: Number(frame.quality) || 0,
     workTime: Number(frame.workTime) || 0,

@@ -18,9 +18,16 @@ import {
   PLUGIN_ID,
   VIEWPORTS_PLUGIN_ID
 } from './tokens';
+import { viewerLinkPlugin } from './viewerlink';
 import { ViewportHub } from './viewporthub';
 
 export * from './tokens';
+
+const OWN_PALETTE_ITEMS = new Set<string>([
+  CommandIDs.openPanel,
+  CommandIDs.copyViewerLink,
+  CommandIDs.openViewer
+]);
 
 /**
  * The settings: loaded once from the registry (schema `schema/plugin.json`), validated, and
@@ -74,7 +81,8 @@ const viewportsPlugin: JupyterFrontEndPlugin<IPvwViewports> = {
 
     if (palette) {
       for (const command of Object.values(CommandIDs)) {
-        if (command !== CommandIDs.openPanel) {
+        // The panel's and the viewer link's plugins add their own.
+        if (!OWN_PALETTE_ITEMS.has(command)) {
           palette.addItem({ command, category: COMMAND_CATEGORY });
         }
       }
@@ -83,4 +91,4 @@ const viewportsPlugin: JupyterFrontEndPlugin<IPvwViewports> = {
   }
 };
 
-export default [settingsPlugin, viewportsPlugin, panelPlugin, ipywidgetPlugin];
+export default [settingsPlugin, viewportsPlugin, panelPlugin, ipywidgetPlugin, viewerLinkPlugin];

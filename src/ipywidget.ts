@@ -132,7 +132,11 @@ export function widgetClasses(services: IWidgetServices): ExportMap {
         // Attached later, when JupyterLab attaches this view (see processLuminoMessage).
         this.el.appendChild(viewport.node);
       }
-      this._watch = services.snapshots.watch(this.model.model_id, viewport.connection);
+      this._watch = services.snapshots.watch(
+        this.model.model_id,
+        viewport.connection,
+        () => viewport.frameSize
+      );
       viewport.connection.statusChanged.connect(this._onStatus, this);
       this._onStatus();
       if (this.model.get('open_panel') && !panelOpened.has(this.model)) {

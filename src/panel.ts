@@ -7,6 +7,7 @@ import { Panel, Widget } from '@lumino/widgets';
 
 import { fetchSessions } from './api';
 import { pvwIcon } from './icons';
+import { PresenceList } from './presencelist';
 import { describeSession, ISessionInfo, orderSessions } from './sessions';
 import { PipelineView } from './pipelineview';
 import { IPvwViewports } from './tokens';
@@ -103,8 +104,11 @@ export class SessionsPanel extends Panel {
     }
     this._viewport?.dispose();
     this._pipeline?.dispose();
+    this._presence?.dispose();
     const viewport = this._viewports.create({ sessionId, height: 'fill' });
     this._viewport = viewport;
+    this._presence = new PresenceList(viewport.connection);
+    this.addWidget(this._presence);
     this.addWidget(viewport);
     // The session's pipeline, on the viewport's connection (see pipelineview.ts).
     this._pipeline = new PipelineView(viewport.connection);
@@ -191,6 +195,7 @@ export class SessionsPanel extends Panel {
   private _error = '';
   private _viewport: ViewportWidget | null = null;
   private _pipeline: PipelineView | null = null;
+  private _presence: PresenceList | null = null;
   private _poll: Poll;
   private _renderedKey = '';
   private _loaded = false;

@@ -159,23 +159,35 @@ export class SnapshotStore {
 
   /**
    * Keep the picture of `connection`'s session for widget model `modelId` while a view of it
-   * lives.
+   * lives: the newest still frame of the size `sizeOf` gives (each viewport gets frames of its
+   * own size, so another viewport's frames are not this output's picture).
    *
    * @returns disposing it ends the watch (a re-created view starts a new one)
    */
-  watch(modelId: string, connection: SessionConnection): IDisposable {
-    let snapshot = this._snapshots.get(connection);
-    if (!snapshot) {
-      const created = new PngSnapshot(this._encode, this._intervalMs);
-      snapshot = created;
-      this._snapshots.set(connection, created);
+  watch(
+    modelId: string,
+    connection: SessionConnection,
+    sizeOf: () => readonly [number, number] | null
+  ): IDisposable {
+    if (!this._snapshots.has(connection)) {
+      const bySize = new Map<string, PngSnapshot>();
+      this._snapshots.set(connection, bySize);
+      const offer = (frame: IFrame) => {
+        const key = sizeKey(frame.viewSize);
+        let snapshot = bySize.get(key);
+        if (!snapshot) {
+          snapshot = new PngSnapshot(this._encode, this._intervalMs);
+          bySize.set(key, snapshot);
+        }
+        snapshot.offer(frame);
+      };
       // The connection's signals are cleared when it is disposed; the WeakMap lets go.
-      connection.frameReceived.connect((_, frame) => created.offer(frame));
+      connection.frameReceived.connect((_, frame) => offer(frame));
       if (connection.lastFrame) {
-        created.offer(connection.lastFrame);
+        offer(connection.lastFrame);
       }
     }
-    const watch = { modelId, connection };
+    const watch = { modelId, connection, sizeOf };
     this._watches.add(watch);
     return new DisposableDelegate(() => {
       this._watches.delete(watch);
@@ -184,23 +196,33 @@ export class SnapshotStore {
 
   /**
    * The picture for a widget model's output, or `null` when the model shows no watched
-   * session, none was encoded yet, or its session is in the middle of a drag (replacing the
-   * output would re-create the view under the user's pointer).
+   * session, none of its size was encoded yet, or its session is in the middle of a drag
+   * (replacing the output would re-create the view under the user's pointer).
    */
   pngFor(modelId: string): string | null {
     for (const watch of this._watches) {
       if (watch.modelId === modelId) {
-        if (watch.connection.isDisposed || watch.connection.interacting) {
+        const size = watch.sizeOf();
+        if (watch.connection.isDisposed || watch.connection.interacting || !size) {
           return null;
         }
-        return this._snapshots.get(watch.connection)?.png ?? null;
+        return this._snapshots.get(watch.connection)?.get(sizeKey(size))?.png ?? null;
       }
     }
     return null;
   }
 
-  private _snapshots = new WeakMap<SessionConnection, PngSnapshot>();
-  private _watches = new Set<{ modelId: string; connection: SessionConnection }>();
+  /** Frames of one size per viewport size: a few sizes per session at most. */
+  private _snapshots = new WeakMap<SessionConnection, Map<string, PngSnapshot>>();
+  private _watches = new Set<{
+    modelId: string;
+    connection: SessionConnection;
+    sizeOf: () => readonly [number, number] | null;
+  }>();
+}
+
+function sizeKey(size: readonly [number, number]): string {
+  return `${size[0]}x${size[1]}`;
 }
 
 /**

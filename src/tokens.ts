@@ -74,6 +74,10 @@ export namespace CommandIDs {
   export const pauseRun = 'pvw:pause';
   export const stepRun = 'pvw:step';
   export const resumeRun = 'pvw:resume';
+  /** Copy a link that opens a session's viewport for someone else, as a watcher. */
+  export const copyViewerLink = 'pvw:copy-viewer-link';
+  /** Open a session's viewport in the main area (what a viewer link does). */
+  export const openViewer = 'pvw:open-viewer';
 }
 
 /**

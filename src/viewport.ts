@@ -13,9 +13,10 @@ import {
   WHEEL_END_DELAY_MS,
   wheelSpin
 } from './events';
-import { IDecodedFrame, IFrameColoring } from './frames';
+import { FrameDecoder, IDecodedFrame, IFrameColoring } from './frames';
 import { FrameReadout } from './readout';
 import { RunControls } from './runcontrols';
+import { copyViewerLink } from './viewerlink';
 import { VIEW_ID } from './wire';
 import { Widget } from '@lumino/widgets';
 
@@ -79,9 +80,18 @@ export class ViewportWidget extends Widget {
     this._status.setAttribute('aria-live', 'polite');
     const reset = button('Reset camera', 'Reset the camera to show all the data (r)');
     reset.classList.add('jp-pvw-Viewport-reset');
+    this._presence = document.createElement('span');
+    this._presence.className = 'jp-pvw-Viewport-presence';
+    this._control = button('Ask for control', 'Ask the viewer who drives to let you drive');
+    this._control.classList.add('jp-pvw-Viewport-control');
+    this._control.hidden = true;
+    this._control.addEventListener('click', () => void this._onControl());
+    const link = button('Copy viewer link', 'Copy a link that lets others watch this session');
+    link.classList.add('jp-pvw-Viewport-link');
+    link.addEventListener('click', () => copyViewerLink(this.sessionId));
     // Pause / step / resume and the time slider (runcontrols.ts).
     this._run = new RunControls(this.connection, text => this._flash(text));
-    footer.append(this._status, this._run.node, reset);
+    footer.append(this._status, this._run.node, this._presence, this._control, link, reset);
     node.append(this._stage, footer);
 
     this.height = options.height ?? 400;
@@ -105,11 +115,13 @@ export class ViewportWidget extends Widget {
     this._resizeObserver.observe(this._stage);
 
     const connection = this.connection;
-    connection.frames.decoded.connect(this._onDecoded, this);
     connection.statusChanged.connect(this._onStatus, this);
     if (connection.frames.current) {
       this._draw(connection.frames.current);
     }
+    connection.presenceChanged.connect(this._renderPresence, this);
+    connection.interactionFailed.connect((_, message) => this._flash(message), this);
+    this._renderPresence();
     this._onStatus(connection, connection.status);
     this._ticker = setInterval(() => this._renderStatus(), 1000);
   }
@@ -208,7 +220,8 @@ export class ViewportWidget extends Widget {
     this._run.dispose();
     window.removeEventListener('keydown', this, true);
     this._resizeObserver.disconnect();
-    this.connection.frames.decoded.disconnect(this._onDecoded, this);
+    this._watchSize(null);
+    this.connection.releaseSize(this._tag);
     this.connection.statusChanged.disconnect(this._onStatus, this);
     super.dispose();
     this._lease.dispose();
@@ -355,11 +368,82 @@ export class ViewportWidget extends Widget {
     this._claimSize();
   }
 
-  /** Make the engine render at this viewport's size (the last one used or resized wins). */
+  /** Make the engine render this viewport's frames at its own size. */
   private _claimSize(): void {
     const size = this._wantedSize();
     if (size) {
-      this.connection.requestSize(size[0], size[1]);
+      this.connection.requestSize(size[0], size[1], this._tag);
+      this._watchSize(size);
+    }
+  }
+
+  /** The size of the frames this viewport draws (it asked the engine for), if any yet. */
+  get frameSize(): readonly [number, number] | null {
+    return this._watched;
+  }
+
+  /** Draw frames of `size` only (the old picture stays until the first one arrives). */
+  private _watchSize(size: [number, number] | null): void {
+    const old = this._watched;
+    if (old && size && old[0] === size[0] && old[1] === size[1]) {
+      return;
+    }
+    if (old && this._watchedFrames) {
+      this._watchedFrames.decoded.disconnect(this._onDecoded, this);
+      this.connection.releaseFrames(old);
+    }
+    this._watched = size;
+    this._watchedFrames = size ? this.connection.framesOf(size) : null;
+    this._watchedFrames?.decoded.connect(this._onDecoded, this);
+  }
+
+  // -- presence: who watches, who drives ---------------------------------------------------
+
+  private _renderPresence(): void {
+    const presence = this.connection.presence;
+    const viewers = presence?.viewers.filter(v => !v.owner) ?? [];
+    this._presence.replaceChildren(
+      ...viewers.map(v => {
+        const chip = document.createElement('span');
+        chip.className = 'jp-pvw-Viewport-viewer';
+        chip.textContent = v.initials || v.username.slice(0, 1).toUpperCase();
+        chip.title = `${v.display_name || v.name || v.username}${v.driver ? ' (drives)' : ''}`;
+        chip.style.background = v.color || '';
+        chip.classList.toggle('jp-mod-driver', v.driver);
+        chip.dataset.username = v.username;
+        return chip;
+      })
+    );
+    const me = viewers.find(v => v.client === presence?.you);
+    const driver = viewers.find(v => v.driver);
+    const asking = viewers.find(v => v.wantsControl);
+    this.node.dataset.viewers = String(viewers.length);
+    this.node.dataset.driving = String(!me || me.driver);
+    if (me && !me.driver && driver) {
+      this._control.textContent = 'Ask for control';
+      this._control.title = `${driver.display_name || driver.name || driver.username} drives; you watch`;
+      this._control.hidden = false;
+    } else if (me && me.driver && asking) {
+      this._control.textContent = `Hand over to ${asking.display_name || asking.username}`;
+      this._control.title = 'Let them drive; you will watch';
+      this._control.hidden = false;
+    } else {
+      this._control.hidden = true;
+    }
+  }
+
+  private async _onControl(): Promise<void> {
+    const presence = this.connection.presence;
+    const me = presence?.viewers.find(v => v.client === presence.you);
+    const asking = presence?.viewers.find(v => v.wantsControl);
+    try {
+      if (me?.driver && asking) {
+        await this.connection.giveControl(asking.client);
+      } else {
+        await this.connection.requestControl();
+      }
+    } catch (reason) {
+      this._flash(reason instanceof Error ? reason.message : String(reason));
     }
   }
 
@@ -550,6 +634,11 @@ export class ViewportWidget extends Widget {
   private _run: RunControls;
   private _height: number | 'fill' = 400;
   private _resizeObserver: ResizeObserver;
+  private _presence: HTMLSpanElement;
+  private _control: HTMLButtonElement;
+  private _watched: [number, number] | null = null;
+  private _watchedFrames: FrameDecoder<ImageBitmap> | null = null;
+  private readonly _tag = Math.random().toString(36).slice(2, 10);
   private _ticker: ReturnType<typeof setInterval>;
   private _hasFrame = false;
   private _framesDrawn = 0;

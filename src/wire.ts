@@ -67,6 +67,18 @@ export const MAX_FPS = 60;
 export const MAX_FPS_MIN = 1;
 export const MAX_FPS_MAX = 240;
 
+/** The topic the engine publishes who watches and who drives on. */
+export const PRESENCE_TOPIC = 'pvw.presence';
+
+/**
+ * The RPC by which the Jupyter proxy tells the engine who a browser is; the proxy drops any
+ * a browser sends itself.
+ */
+export const IDENTIFY_METHOD = 'pvw.identify';
+
+/** A driver idle this long (seconds) hands control to the next viewer who asked. */
+export const DRIVER_IDLE_SECONDS = 120;
+
 /**
  * The engine's render defaults: the fraction of the time it may render while the simulation
  * steps, the frame rate reduced drag frames aim for, whether drags use ParaView's LOD and the

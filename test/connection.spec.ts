@@ -55,7 +55,12 @@ describe('SessionConnection', () => {
     const { connection, states } = open(engine);
     expect(connection.status.state).toBe('connecting');
     await until(() => connection.status.state === 'live');
-    expect(engine.methods).toEqual(['pvw.quality', 'viewport.image.push.observer.add']);
+    await until(() => engine.methods.length === 3);
+    expect(engine.methods).toEqual([
+      'pvw.quality',
+      'viewport.image.push.observer.add',
+      'pvw.presence'
+    ]);
     expect(engine.requests.find(r => r.method === 'pvw.quality')!.args).toEqual([90, 50, 60]);
     expect(states.map(s => s.state)).toEqual(['live']);
     connection.dispose();
@@ -69,18 +74,19 @@ describe('SessionConnection', () => {
     expect(engine.methods).toEqual([
       'pvw.quality',
       'viewport.image.push',
-      'viewport.image.push.observer.add'
+      'viewport.image.push.observer.add',
+      'pvw.presence'
     ]);
-    expect(engine.requests[2].args).toEqual([{ view: '1', size: [640, 16] }]);
+    expect(engine.requests[2].args).toEqual([{ view: '1', viewport: 'default', size: [640, 16] }]);
 
     connection.requestSize(800, 600);
     connection.requestSize(900, 5000);
     connection.requestSize(900, 5000);
-    await until(() => engine.methods.length === 4);
+    await until(() => engine.methods.length === 5);
     await new Promise(resolve => setTimeout(resolve, 200));
-    expect(engine.methods.slice(3)).toEqual(['viewport.image.push']);
+    expect(engine.methods.slice(4)).toEqual(['viewport.image.push']);
     expect(engine.requests[engine.requests.length - 1].args).toEqual([
-      { view: '1', size: [900, 4096] }
+      { view: '1', viewport: 'default', size: [900, 4096] }
     ]);
     expect(connection.size).toEqual([900, 4096]);
     connection.dispose();

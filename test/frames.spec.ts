@@ -30,6 +30,7 @@ describe('asFrame', () => {
       image: new Uint8Array([1]),
       format: 'jpeg',
       size: [0, 0],
+      viewSize: [0, 0],
       still: true,
       quality: 0,
       workTime: 0,
@@ -45,6 +46,14 @@ describe('asFrame', () => {
     // Reduced-frame metadata out of range is ignored rather than trusted.
     const odd = asFrame({ image: new Uint8Array([1]), lod: 1, scale: 4, budget: -1 })!;
     expect([odd.lod, odd.scale, odd.budget]).toEqual([false, 1, 1]);
+  });
+
+  it('keeps the viewport size a reduced frame answers', () => {
+    const frame = asFrame({ image: new Uint8Array([1]), size: [150, 75], viewSize: [300, 150] })!;
+    expect([frame.size, frame.viewSize]).toEqual([
+      [150, 75],
+      [300, 150]
+    ]);
   });
 
   it('keeps the colouring entries that name an array', () => {

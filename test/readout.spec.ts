@@ -6,6 +6,7 @@ function frame(extra: Partial<IFrame>): IFrame {
     image: new Uint8Array(12000),
     format: 'jpeg',
     size: [300, 300],
+    viewSize: [300, 300],
     still: false,
     quality: 50,
     workTime: 20,

@@ -12,9 +12,11 @@ import {
   withSnapshot
 } from '../src/snapshot';
 
-function frame(mtime: number, still = true): IFrame {
-  return asFrame({ image: new Uint8Array([0xff, 0xd8, mtime]), size: [8, 8], still, mtime })!;
+function frame(mtime: number, still = true, size = [8, 8]): IFrame {
+  return asFrame({ image: new Uint8Array([0xff, 0xd8, mtime]), size, still, mtime })!;
 }
+
+const EIGHT = (): [number, number] => [8, 8];
 
 async function settle(): Promise<void> {
   for (let i = 0; i < 10; i++) {
@@ -160,7 +162,7 @@ describe('SnapshotStore', () => {
     const store = new SnapshotStore(encode, 0);
     const connection = new FakeConnection();
     connection.lastFrame = frame(1);
-    store.watch('m1', connection as unknown as SessionConnection);
+    store.watch('m1', connection as unknown as SessionConnection, EIGHT);
     await settle();
     expect(store.pngFor('m1')).toBe('png1');
     connection.emit(frame(2));
@@ -169,10 +171,22 @@ describe('SnapshotStore', () => {
     expect(store.pngFor('unknown')).toBeNull();
   });
 
+  it("gives each output the picture of its own viewport's size", async () => {
+    const store = new SnapshotStore(encode, 0);
+    const connection = new FakeConnection();
+    store.watch('small', connection as unknown as SessionConnection, EIGHT);
+    store.watch('big', connection as unknown as SessionConnection, () => [30, 20]);
+    connection.emit(frame(1));
+    connection.emit(frame(2, true, [30, 20]));
+    await settle();
+    expect(store.pngFor('small')).toBe('png1');
+    expect(store.pngFor('big')).toBe('png2');
+  });
+
   it('gives nothing during a drag (the output would be re-rendered under the pointer)', async () => {
     const store = new SnapshotStore(encode, 0);
     const connection = new FakeConnection();
-    store.watch('m1', connection as unknown as SessionConnection);
+    store.watch('m1', connection as unknown as SessionConnection, EIGHT);
     connection.emit(frame(1));
     await settle();
     connection.interacting = true;
@@ -182,12 +196,12 @@ describe('SnapshotStore', () => {
   it('keeps the picture for a view re-created on the same connection', async () => {
     const store = new SnapshotStore(encode, 0);
     const connection = new FakeConnection() as unknown as SessionConnection;
-    const first = store.watch('m1', connection);
+    const first = store.watch('m1', connection, EIGHT);
     (connection as unknown as FakeConnection).emit(frame(4));
     await settle();
     first.dispose();
     expect(store.pngFor('m1')).toBeNull();
-    store.watch('m1', connection);
+    store.watch('m1', connection, EIGHT);
     expect(store.pngFor('m1')).toBe('png4');
   });
 });

@@ -36,7 +36,10 @@ const ENTRIES: Record<string, string> = {
   RENDER_BUDGET: 'render.budget',
   TARGET_FPS: 'render.targetFps',
   INTERACTIVE_LOD: 'render.lod',
-  LOD_THRESHOLD_MB: 'render.lodThresholdMB'
+  LOD_THRESHOLD_MB: 'render.lodThresholdMB',
+  PRESENCE_TOPIC: 'presenceTopic',
+  IDENTIFY_METHOD: 'identifyMethod',
+  DRIVER_IDLE_SECONDS: 'driverIdleSeconds'
 };
 
 function entry(dotted: string): unknown {

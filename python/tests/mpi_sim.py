@@ -5,6 +5,7 @@ collective traffic, which must never meet the engine's). Rank 0 reads one comman
 from stdin between steps and broadcasts it; every rank then acts on it:
 
     next VALUE    register a new piece filled with VALUE + rank, then next_timestep()
+    noise SEED    the same with random values (frames that compress badly: big JPEGs)
     activate NAME          activate(NAME) (errors are printed, not fatal)
     steps         print the step counter
     call EXPR     evaluate an engine call on every rank, print the result or the error
@@ -27,12 +28,14 @@ rank, size = comm.Get_rank(), comm.Get_size()
 N = 16  # points per axis of the global grid; rank r owns slab r along y
 
 
-def piece(value):
+def piece(value, noise_seed=None):
     rows = N // size
     j0, j1 = rank * rows, (rank + 1) * rows if rank < size - 1 else N - 1
     extent = (0, N - 1, j0, j1, 0, N - 1)
     npts = N * (j1 - j0 + 1) * N
     values = np.full(npts, float(value) + rank, dtype=np.float64)
+    if noise_seed is not None:
+        values = np.random.default_rng(noise_seed + rank).random(npts)
     return engine.image(extent, point_data={"value": values})
 
 
@@ -71,6 +74,9 @@ while True:
             result = engine.next_timestep()
             if rank == 0:
                 print("PVW_NEXT " + json.dumps(result), flush=True)
+        elif verb == "noise":
+            engine.register("grid", piece(0.0, int(arg)))
+            engine.next_timestep()
         elif verb == "activate":
             engine.activate(arg)
         elif verb == "steps":

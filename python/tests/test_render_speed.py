@@ -55,6 +55,8 @@ def test_drag_frames_are_reduced_and_a_full_still_follows(viewer):
     small = [f for f in during if f["scale"] < 1]
     assert small, "drag frames should be rendered at a fraction of the view size"
     assert all(f["size"][0] < viewer.size[0] for f in small), "a reduced frame is smaller"
+    # ... and says which viewport size it answers, which the viewer routes it by.
+    assert all(f["viewSize"] == viewer.size for f in small)
     assert settled["still"] and settled["scale"] == 1 and not settled["lod"]
     assert settled["size"] == viewer.size, "the still after the release is full size"
 

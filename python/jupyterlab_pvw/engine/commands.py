@@ -145,6 +145,10 @@ class Commands:
         self.scene.reset_camera()
         return None
 
+    def do_visible_bounds(self, pieces):
+        """The bounds of what every rank shows (stock viewport.camera.get's ``bounds``)."""
+        return self.scene.visible_bounds()
+
     def do_status(self, pieces):
         """Every rank's registered datasets, gathered on rank 0."""
         local = {

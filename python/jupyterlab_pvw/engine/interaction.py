@@ -40,8 +40,11 @@ class CameraInput:
         self._dragging_client = None
         return True
 
-    def fold(self, aspect: float) -> tuple[bool, bool]:
-        """Apply queued events; returns (camera changed, an interaction just ended)."""
+    def fold(self, aspect) -> tuple[bool, bool]:
+        """Apply queued events; returns (camera changed, an interaction just ended).
+
+        ``aspect`` is the viewport's width/height, or a function of the event's client.
+        """
         changed = ended = False
         while self._events and self.camera is not None:
             kind, event, client = self._events.popleft()
@@ -49,7 +52,8 @@ class CameraInput:
             try:
                 if kind == "mouse":
                     was_active = self.interaction.active
-                    changed |= self.interaction.handle(self.camera, event, aspect)
+                    ratio = aspect(client) if callable(aspect) else aspect
+                    changed |= self.interaction.handle(self.camera, event, ratio)
                     if self.interaction.active:
                         self._dragging_client = client
                     elif was_active:

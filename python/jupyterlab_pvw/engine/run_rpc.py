@@ -76,11 +76,8 @@ class RunStatePublisher:
             except asyncio.TimeoutError:
                 pass
             self._wake.clear()
-            handler = self.server._handler
-            if handler is None:
-                continue
             state = self.server.service.run_state()
             key = {k: v for k, v in state.items() if k not in _UNPUBLISHED}
             if key != self._last:
                 self._last = key
-                handler.publish(RUN_TOPIC, state)
+                self.server.publish_to_all(RUN_TOPIC, state)

@@ -228,6 +228,16 @@ class Scene:
         self.view.LODThreshold = float(megabytes)
         self.lod_threshold = float(megabytes)
 
+    def visible_bounds(self) -> list[float]:
+        """Bounds of the visible data over all ranks (collective); stock's default if none."""
+        local = list(self.view.GetRenderer().ComputeVisiblePropBounds())
+        valid = [b for b in self.channel.allgather(local) if b[0] <= b[1]]
+        if not valid:
+            return [-1.0, 1.0, -1.0, 1.0, -1.0, 1.0]
+        return [
+            min(b[i] for b in valid) if i % 2 == 0 else max(b[i] for b in valid) for i in range(6)
+        ]
+
     def render(self, camera: Camera | None, size, quality: int, encode: bool, lod: bool = False):
         """Collective render + capture; returns (jpeg or None, w, h, total ms, encode ms,
         LOD used). ``lod``: an interactive render (ParaView's LOD above its threshold)."""

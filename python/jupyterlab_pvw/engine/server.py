@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import sys
 import threading
 
 from wslink import register as exportRpc
@@ -18,14 +17,18 @@ from wslink.chunking import UnChunker
 from wslink.websocket import LinkProtocol, ServerProtocol
 
 from ..wire import (
+    DRIVER_IDLE_S,
     IMAGE_TOPIC,
     MAX_FPS_RANGE,
     MAX_SIZE,
     MIN_SIZE,
     PIPELINE_TOPIC,
+    PRESENCE_TOPIC,
     QUALITY_RANGE,
     VIEW_ID,
 )
+from .delivery import ClientPump, pack_publish
+from .presence import Presence
 from .run_rpc import RunProtocol, RunStatePublisher
 
 # The engine only receives small RPCs: bound what one client can make rank 0 allocate
@@ -54,6 +57,8 @@ def frame_message(frame) -> dict:
         "format": "jpeg",
         "id": VIEW_ID,
         "size": list(frame.size),
+        # The viewport size this frame answers (a reduced frame is smaller than it).
+        "viewSize": list(frame.view_size or frame.size),
         "mtime": frame.seq,
         "stale": False,
         "memsize": len(frame.jpeg),
@@ -115,14 +120,22 @@ class ViewportProtocol(LinkProtocol):
     @exportRpc("viewport.image.push")
     def push(self, options=None):
         options = options or {}
-        if "size" in options:
-            self.service.set_size(*_size(*options["size"]))
+        if "size" in options and options["size"] is None and "viewport" in options:
+            self.service.drop_view_size(self.server.active_client(), str(options["viewport"]))
+        elif "size" in options:
+            # Each viewport (``viewport``: a tag of the client's choosing) gets its own size.
+            tag = options.get("viewport")
+            self.service.set_view_size(
+                self.server.active_client(),
+                str(tag) if tag is not None else None,
+                _size(*options["size"]),
+            )
         self.service.request_render(still=True)
         return {"success": True, "viewId": VIEW_ID}
 
     @exportRpc("viewport.image.push.original.size")
     def original_size(self, view_id, width, height):
-        self.service.set_size(*_size(width, height))
+        self.service.set_view_size(self.server.active_client(), None, _size(width, height))
         return {"success": True}
 
     @exportRpc("viewport.image.push.quality")
@@ -153,6 +166,7 @@ class ViewportProtocol(LinkProtocol):
 
     @exportRpc("viewport.camera.reset")
     async def reset_camera(self, view_id=VIEW_ID):
+        self.server.require_driver("resetting the camera")
         await asyncio.wrap_future(self.service.submit({"op": "reset_camera"}))
         return {"success": True}
 
@@ -160,6 +174,7 @@ class ViewportProtocol(LinkProtocol):
     def mouse(self, event):
         if not isinstance(event, dict) or event.get("action") not in ("down", "move", "up"):
             raise ValueError("a mouse event is {action: 'down'|'move'|'up', x, y, button...}")
+        self.server.require_driver("moving the camera")
         self.service.mouse(event, self.server.active_client())
         return {"success": True}
 
@@ -167,6 +182,7 @@ class ViewportProtocol(LinkProtocol):
     def zoom_wheel(self, event):
         if not isinstance(event, dict):
             raise ValueError("a wheel event is {type, spinY, ...}")
+        self.server.require_driver("zooming")
         self.service.wheel(event, self.server.active_client())
         return {"success": True}
 
@@ -198,10 +214,12 @@ class PvwProtocol(LinkProtocol):
     async def activate(self, name):
         if not isinstance(name, str):
             raise TypeError("pvw.activate takes a dataset name")
+        self.server.require_driver("changing the pipeline")
         return await self._submit({"op": "activate", "name": name})
 
     @exportRpc("pvw.color_by")
     async def color_by(self, array=None, association="POINTS", name=None, range=None):
+        self.server.require_driver("changing the pipeline")
         if range is not None:
             range = [
                 _number(range[0], "range min", -1e300, 1e300),
@@ -219,6 +237,7 @@ class PvwProtocol(LinkProtocol):
 
     @exportRpc("pvw.representation")
     async def representation(self, representation, name=None):
+        self.server.require_driver("changing the pipeline")
         return await self._submit(
             {"op": "representation", "representation": representation, "name": name}
         )
@@ -328,8 +347,13 @@ class EngineServerProtocol(ServerProtocol):
     def initialize(self):
         self.registerLinkProtocol(ViewportProtocol(self._server))
         self.registerLinkProtocol(PvwProtocol(self._server))
+        from .collab_protocol import CollaborationProtocol
+        from .stock_protocol import StockViewportProtocol
+
         self.registerLinkProtocol(PipelineProtocol(self._server))
         self.registerLinkProtocol(RunProtocol(self._server))  # pause/step/history
+        self.registerLinkProtocol(CollaborationProtocol(self._server))
+        self.registerLinkProtocol(StockViewportProtocol(self._server))
         self.updateSecret(self._server.secret)
 
     def init(self, publish, addAttachment, stopServer):
@@ -361,7 +385,9 @@ class EngineServerProtocol(ServerProtocol):
 class WebServer:
     """Runs the wslink server in a thread; frames are delivered newest-first."""
 
-    def __init__(self, service, host: str, port: int, secret: str, status_fn):
+    def __init__(
+        self, service, host: str, port: int, secret: str, status_fn, driver_idle_s=DRIVER_IDLE_S
+    ):
         self.service, self.host, self.port, self.secret = service, host, port, secret
         self._status_fn = status_fn
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -373,12 +399,13 @@ class WebServer:
         # (its handler lists the server protocol among the link protocols), so count ids.
         self._clients: set = set()
         self._observers: set = set()
-        self._frame = None  # the newest Frame not yet sent
-        self._frame_ready: asyncio.Event | None = None
         self._handler = None
         self.frames_sent = 0
-        self._pipeline_messages = 0
+        self._topic_messages = 0  # pipeline and run-state messages sent
         self.run_publisher = None  # set on the server's loop (run_rpc.py)
+        # Collaboration: who watches and drives, one delivery pump per client (delivery.py).
+        self.presence = Presence(idle_s=driver_idle_s)
+        self._pumps: dict[str, ClientPump] = {}
 
     # -- life cycle (called from the main thread) -----------------------------------------
     def start(self, timeout: float = 120.0) -> int:
@@ -415,7 +442,6 @@ class WebServer:
 
         self.loop = asyncio.new_event_loop()
         asyncio.set_event_loop(self.loop)
-        self._frame_ready = asyncio.Event()
         protocol = EngineServerProtocol(self)
         config = {
             "host": self.host,
@@ -428,12 +454,12 @@ class WebServer:
         }
         try:
             self._app = wslink_server.create_webserver(config)
-            pump = self.loop.create_task(self._pump())
             self.run_publisher = RunStatePublisher(self)
             runs = self.loop.create_task(self.run_publisher.run())
+            ticker = self.loop.create_task(self._presence_ticker())
             self.loop.run_until_complete(self._app.start(self._on_bound))
-            pump.cancel()
             runs.cancel()
+            ticker.cancel()
         except BaseException as exc:  # bind errors end up here
             self._error = exc
         finally:
@@ -465,55 +491,86 @@ class WebServer:
 
     # -- frames and clients -------------------------------------------------------------
     def publish_frame(self, frame) -> None:
-        """From the render service: replace the pending frame (newest wins), wake the pump."""
+        """From the render service: hand the frame to the pumps of the clients of its size."""
         if self.loop is None or self.loop.is_closed():
             return
-
-        def put():
-            self._frame = frame
-            self._frame_ready.set()
-
         try:
-            self.loop.call_soon_threadsafe(put)
+            self.loop.call_soon_threadsafe(self._deliver_frame, frame)
         except RuntimeError:  # loop closed while stopping
             pass
 
     def publish_pipeline(self, description: list) -> None:
         """From the render service: tell every client the pipeline changed."""
-        if self.loop is None or self.loop.is_closed() or self._handler is None:
+        if self.loop is None or self.loop.is_closed():
             return
-
-        def send():
-            self._pipeline_messages += 1
-            self.loop.create_task(
-                self._handler.sendWrappedMessage(
-                    f"publish:{PIPELINE_TOPIC}:{self._pipeline_messages}", description
-                )
-            )
-
         try:
-            self.loop.call_soon_threadsafe(send)
+            self.loop.call_soon_threadsafe(self.publish_to_all, PIPELINE_TOPIC, description)
         except RuntimeError:  # loop closed while stopping
             pass
 
-    async def _pump(self):
-        while True:
-            await self._frame_ready.wait()
-            self._frame_ready.clear()
-            frame, self._frame = self._frame, None
-            if frame is None:
-                continue
-            # One send at a time: frames rendered meanwhile replace each other, so a slow
-            # client never makes frames queue up.
-            self.frames_sent += 1
-            try:
-                # wslink's own publish schedules a send per call without waiting, which lets
-                # frames pile up behind a slow client; awaiting each send keeps one in flight.
-                await self._handler.sendWrappedMessage(
-                    f"publish:{IMAGE_TOPIC}:{self.frames_sent}", frame_message(frame)
+    def publish_to_all(self, topic: str, message) -> None:
+        """On the server's loop: ``message`` on ``topic`` to every client, through its pump
+        (the newest message of a topic replaces one not yet sent)."""
+        self._topic_messages += 1
+        packed = pack_publish(topic, self._topic_messages, message)
+        for client_id in list(self._clients):
+            pump = self._pump_for(client_id)
+            if pump is not None:
+                pump.offer(topic, packed)
+
+    def _deliver_frame(self, frame) -> None:
+        self.frames_sent += 1
+        packed = pack_publish(IMAGE_TOPIC, frame.seq, frame_message(frame))  # once per frame
+        for client_id in list(self._observers):
+            if frame.view_size is None or frame.view_size in self.service.sizes_for(client_id):
+                pump = self._pump_for(client_id)
+                if pump is not None:
+                    pump.offer(IMAGE_TOPIC, packed)
+
+    # -- collaboration: per-client pumps, presence, the driver rule -----------------------
+    def _pump_for(self, client_id) -> ClientPump | None:
+        """The client's pump; None for one not (yet) connected or dropped for not reading."""
+        pump = self._pumps.get(client_id)
+        if pump is None:
+            websocket = self._handler.connections.get(client_id) if self._handler else None
+            if websocket is None or not self._handler.isClientAuthenticated(client_id):
+                return None
+            pump = self._pumps[client_id] = ClientPump(client_id, websocket)
+        # A pump that ended stays until the client leaves, so a dropped client gets no more.
+        return pump if pump.running else None
+
+    def publish_presence(self) -> None:
+        """Send who watches and who drives to every client (each learns which one it is)."""
+        snapshot = self.presence.snapshot()
+        for client_id in list(self._clients):
+            pump = self._pump_for(client_id)
+            if pump is not None:
+                message = {**snapshot, "you": client_id}
+                pump.offer(
+                    PRESENCE_TOPIC, pack_publish(PRESENCE_TOPIC, self.presence.version, message)
                 )
-            except Exception as exc:  # a client that died mid-send must not stop delivery
-                print(f"[pvw] frame delivery failed: {exc}", file=sys.stderr, flush=True)
+
+    def presence_changed(self, old_driver) -> None:
+        """After a presence change: a driver who lost control stops dragging; tell everyone."""
+        if old_driver is not None and old_driver != self.presence.driver:
+            self.service.end_drag(old_driver)
+        self.publish_presence()
+
+    def require_driver(self, action: str) -> None:
+        """Refuse ``action`` unless the calling client drives (or is the owner)."""
+        old, version = self.presence.driver, self.presence.version
+        self.presence.check(self.active_client(), action)
+        if self.presence.version != version:
+            self.presence_changed(old)
+
+    async def _presence_ticker(self):
+        """Pass control from an idle driver to whoever asked for it."""
+        while True:
+            idle = self.presence.idle_s
+            await asyncio.sleep(min(1.0, idle / 4) if idle else 1.0)
+            old = self.presence.driver
+            if self.presence.tick():
+                self.presence_changed(old)
 
     @property
     def clients(self) -> int:
@@ -526,6 +583,13 @@ class WebServer:
             self._clients.discard(client_id)
             self._observers.discard(client_id)
             self.service.client_left(client_id)
+            pump = self._pumps.pop(client_id, None)
+            if pump is not None:
+                pump.cancel()
+            if client_id in self.presence.viewers:
+                old = self.presence.driver
+                self.presence.leave(client_id)
+                self.presence_changed(old)
         self.service.set_observers(len(self._observers))
 
     def observe(self, watching: bool) -> None:
@@ -533,6 +597,11 @@ class WebServer:
         client_id = self.active_client()
         if watching:
             self._observers.add(client_id)
+            if not self.service.sizes_for(client_id):
+                self.service.set_view_size(client_id, None, None)  # the default size
+            if client_id not in self.presence.viewers:
+                self.presence.join(client_id)  # the owner, unless identified already
+                self.publish_presence()
         else:
             self._observers.discard(client_id)
         self.service.set_observers(len(self._observers))

@@ -48,6 +48,7 @@ DEFAULTS = {
     "lod_threshold": wire.LOD_THRESHOLD_MB,
     "budget": wire.RENDER_BUDGET,
     "target_fps": wire.TARGET_FPS,
+    "driver_idle_s": wire.DRIVER_IDLE_S,  # the web server's; see presence.py
 }
 
 
@@ -69,6 +70,8 @@ class Frame:
     lod: bool = False  # ParaView's decimated geometry (a drag)
     scale: float = 1.0  # fraction of the view size rendered; the browser scales it up
     budget: float = 1.0  # the render budget in force (1: the whole machine)
+
+    view_size: tuple[int, int] | None = None  # the size asked for (what clients match on)
 
 
 def _unbind_render_thread() -> None:
@@ -119,7 +122,9 @@ class RenderService(threading.Thread):
         # the others; "step" is a new step's first frame, "refresh" the full still after it.
         self._render_wanted: str | None = None
         opts = {**DEFAULTS, **options}
-        self._size = list(opts["size"])
+        self._size = list(opts["size"])  # for viewers that asked for no size of their own
+        # Per-viewport sizes: (client, viewport tag) -> [w, h] or None (the default size).
+        self._view_sizes: dict[tuple, list[int] | None] = {}
         self._still_quality = int(opts["still_quality"])
         self._interactive_quality = int(opts["interactive_quality"])
         self._max_fps = float(opts["max_fps"])
@@ -130,7 +135,6 @@ class RenderService(threading.Thread):
         self._last_render_ms: float | None = None
         self._last_encode_ms: float | None = None
         self._last_frame: Frame | None = None
-        self._last_render_start = 0.0
         self._history_options = (int(opts["history"]), float(opts["history_memory_mb"]))
         self.run_control = RunControl(opts["pause_timeout"])  # rank 0 decides; guarded by _cond
         self._release_upto = 0
@@ -199,6 +203,8 @@ class RenderService(threading.Thread):
     def client_left(self, client) -> None:
         """A client went away: a drag it left unfinished ends, with a still frame."""
         with self._cond:
+            for key in [k for k in self._view_sizes if k[0] == client]:
+                del self._view_sizes[key]
             if self._input.end_drag(client):
                 self._render_wanted = "still"
                 self._cond.notify_all()
@@ -214,6 +220,64 @@ class RenderService(threading.Thread):
     def set_size(self, width: int, height: int) -> None:
         with self._cond:
             self._size = [int(width), int(height)]
+
+    # -- per-viewport sizes and the shared camera (collaboration) ------------------------
+    def set_view_size(self, client, tag, size=None) -> None:
+        """Viewport ``tag`` of ``client`` wants frames of ``size`` (None: the default size)."""
+        with self._cond:
+            self._view_sizes[(client, tag)] = list(size) if size is not None else None
+            self._render_wanted = "still"
+            self._cond.notify_all()
+
+    def drop_view_size(self, client, tag) -> None:
+        """Viewport ``tag`` of ``client`` closed: its size is no longer rendered."""
+        with self._cond:
+            self._view_sizes.pop((client, tag), None)
+
+    def sizes_for(self, client) -> set[tuple[int, int]]:
+        """The frame sizes ``client``'s viewports want."""
+        with self._cond:
+            return {
+                tuple(size or self._size)
+                for key, size in self._view_sizes.items()
+                if key[0] == client
+            }
+
+    @property
+    def default_size(self) -> list[int]:
+        with self._cond:
+            return list(self._size)
+
+    def _render_sizes(self) -> list[list[int]]:
+        """Every distinct size some viewport wants (one render each per change)."""
+        sizes = sorted({tuple(size or self._size) for size in self._view_sizes.values()})
+        return [list(size) for size in sizes] or [list(self._size)]
+
+    def _aspect(self, client) -> float:
+        sizes = [size or self._size for key, size in self._view_sizes.items() if key[0] == client]
+        width, height = sizes[0] if sizes else self._size
+        return width / max(height, 1)
+
+    def camera(self) -> dict | None:
+        """The shared camera (rank 0), as Camera.to_dict()."""
+        with self._cond:
+            return self._input.camera.to_dict() if self._input.camera is not None else None
+
+    def set_camera(self, camera: Camera) -> None:
+        """Replace the shared camera (a stock viewport.camera.update); every viewer follows."""
+        if not camera.is_finite():
+            raise ValueError("the camera must have finite values and a non-zero distance")
+        with self._cond:
+            self._input.reset(camera)
+            self._render_wanted = "still"
+            self._cond.notify_all()
+
+    def end_drag(self, client) -> None:
+        """``client`` lost control: a drag it had in progress ends."""
+        with self._cond:
+            if self._input.end_drag(client):
+                self._render_wanted = "still"
+                self._cond.notify_all()
 
     def set_quality(self, still=None, interactive=None, max_fps=None) -> dict:
         """A viewer's settings; the engine picks still or interactive quality again."""
@@ -408,7 +472,7 @@ class RenderService(threading.Thread):
         """Rank 0: the next command to broadcast, waiting (without spinning) for work."""
         with self._cond:
             while True:
-                changed, ended = self._input.fold(self._size[0] / max(self._size[1], 1))
+                changed, ended = self._input.fold(self._aspect)
                 if ended:
                     self._render_wanted = "still"
                 elif changed and self._render_wanted is None:
@@ -429,7 +493,10 @@ class RenderService(threading.Thread):
                     call = self._call_queue.popleft()
                     return {"op": "call", "seq": call.seq, "kind": call.kind}, None
                 if self._ops:
-                    return self._ops.popleft()
+                    command, future = self._ops.popleft()
+                    if command["op"] == "render" and self._input.camera is not None:
+                        command = {**command, "camera": self._input.camera.to_dict()}
+                    return command, future
                 if self._render_wanted and self._input.camera is not None:
                     kind = "interactive" if self._input.dragging else self._render_wanted
                     plan = self._budget.plan(kind, self._max_fps)
@@ -450,11 +517,10 @@ class RenderService(threading.Thread):
                         quality = self._client_quality
                     if not self._lod:
                         plan.scale = 1.0  # full detail while interacting: fewer frames only
-                    size = [max(wire.MIN_SIZE, round(n * plan.scale)) for n in self._size]
                     return {
                         "op": "render",
                         "camera": self._input.camera.to_dict(),
-                        "size": size,
+                        "sizes": self._render_sizes(),
                         "quality": quality,
                         "still": still,
                         "kind": kind,
@@ -548,18 +614,17 @@ class RenderService(threading.Thread):
     # == end of the pipeline block ===========================================================
 
     def _render(self, command: dict):
+        """One render per size asked for, all with the same camera; frames go to on_frame.
+
+        Each size is rendered at the budget's scale (a reduced frame while interacting);
+        frames carry the size asked for, which clients match on, and the size rendered."""
         clock = self._budget.clock
         start = clock()
         lod = command.get("lod", False)
         if lod and self.scene.lod_threshold != command["lod_threshold"]:
             self.scene.set_lod_threshold(command["lod_threshold"])
-        jpeg, width, height, ms, encode_ms, used_lod = self.scene.render(
-            Camera.from_dict(command["camera"]),
-            command["size"],
-            command["quality"],
-            self.rank == 0,
-            lod,
-        )
+        camera = Camera.from_dict(command["camera"]) if command.get("camera") else None
+        frames = [self._render_size(command, camera, size, lod) for size in command["sizes"]]
         if self.rank != 0:
             return None
         kind = command.get("kind", "still")
@@ -567,6 +632,17 @@ class RenderService(threading.Thread):
             self._budget.record(kind, start, clock(), command.get("scale", 1.0))
             if kind == "step" and self._render_wanted is None:
                 self._render_wanted = "refresh"  # the full still of the new step follows
+        return {"mtime": frames[-1].seq, "frames": frames}
+
+    def _render_size(self, command: dict, camera, size, lod: bool) -> Frame | None:
+        scale = command.get("scale", 1.0)
+        rendered = [max(wire.MIN_SIZE, round(n * scale)) for n in size]
+        jpeg, width, height, ms, encode_ms, used_lod = self.scene.render(
+            camera, rendered, command["quality"], self.rank == 0, lod
+        )
+        if self.rank != 0:
+            return None
+        with self._cond:
             self._frames += 1
             self._last_render_ms = round(ms - encode_ms, 2)
             self._last_encode_ms = round(encode_ms, 2)
@@ -585,11 +661,12 @@ class RenderService(threading.Thread):
                 lod=used_lod,
                 scale=command.get("scale", 1.0),
                 budget=command.get("budget", 1.0),
+                view_size=tuple(size),
             )
             self._last_frame = frame
-        if self.on_frame is not None:
+        if self.on_frame is not None and command.get("publish", True):
             self.on_frame(frame)
-        return {"mtime": frame.seq}
+        return frame
 
     def _close(self):
         if self.scene is not None and self.scene.view is not None:

@@ -78,7 +78,9 @@ class EngineSession:
         if rank == 0:
             from .server import WebServer
 
-            self.server = WebServer(self.service, host, port, secret, self._status_future)
+            self.server = WebServer(
+                self.service, host, port, secret, self._status_future, opts["driver_idle_s"]
+            )
             try:
                 port = self.server.start()
             except (OSError, RuntimeError) as exc:

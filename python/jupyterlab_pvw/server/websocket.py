@@ -6,7 +6,8 @@ authentication (token or cookie, origin checked as for kernels) and authorizatio
 request, so this is no open proxy. Every check comes before the connection to the engine,
 and every failure closes it. Client messages pass :class:`~jupyterlab_pvw.proxy_filter.ClientFilter`:
 the engine's secret goes into ``wslink.hello`` on the way through (the browser never has
-it), and calls that would stop the engine are answered with an error instead.
+it), the Jupyter user follows as the proxy's own ``pvw.identify`` (a browser's own is
+refused), and calls that would stop the engine are answered with an error instead.
 """
 
 from __future__ import annotations
@@ -94,7 +95,8 @@ class EngineProxyHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
             return self._refuse(
                 502, f"the engine of session {session_id} ({url}) is not reachable: {exc}"
             )
-        self.filter = ClientFilter(self.session.secret)
+        user = self.identity_provider.identity_model(self.current_user)
+        self.filter = ClientFilter(self.session.secret, identity=user)
         try:
             await super().get(session_id)  # returns when the client's connection is over
         finally:
@@ -109,6 +111,8 @@ class EngineProxyHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
     def _from_engine(self, message):
         if message is None:  # the engine closed
             self.close(1011, "the ParaViewWeb engine closed the connection")
+            return
+        if self.filter.is_own_reply(message):
             return
         self._to_client(message)
 

@@ -1,0 +1,39 @@
+/**
+ * The side panel's list of who watches a session and who drives.
+ */
+import type { IPresence } from '../src/connection';
+import { presenceLines } from '../src/presencetext';
+
+const viewer = (client: string, name: string, extra = {}) => ({
+  client,
+  username: name.toLowerCase(),
+  name,
+  owner: false,
+  driver: false,
+  wantsControl: false,
+  ...extra
+});
+
+describe('presenceLines', () => {
+  it('names every viewer with what they do, and which one you are', () => {
+    const presence: IPresence = {
+      driver: 'a',
+      you: 'b',
+      viewers: [
+        { ...viewer('o', 'Owner'), owner: true },
+        viewer('a', 'Ada', { driver: true }),
+        viewer('b', 'Bob'),
+        viewer('c', 'Cy', { wantsControl: true, display_name: 'Cy D.' })
+      ]
+    };
+    expect(presenceLines(presence).map(line => line.text)).toEqual([
+      'Ada drives',
+      'Bob (you) watches',
+      'Cy D. asks to drive'
+    ]);
+  });
+
+  it('is empty before the engine said anything', () => {
+    expect(presenceLines(null)).toEqual([]);
+  });
+});
