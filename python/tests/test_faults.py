@@ -28,7 +28,7 @@ import pytest
 from conftest import HERE, PYTHON, MpiRun, require_paraview_env
 from test_launcher import free_port_range
 
-from jupyterlab_pvw.server.sessions import SessionTable
+from jupyterlab_pvw.session_table import SessionTable
 from jupyterlab_pvw.wire import IMAGE_TOPIC
 from jupyterlab_pvw.wslink_client import WslinkClient, encode
 
