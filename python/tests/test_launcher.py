@@ -177,11 +177,11 @@ async def test_launch_get_delete_and_bad_requests(tmp_path):
             await launcher.delete(answer["id"])
         assert err.value.status == 404
         assert proxy_lines(tmp_path) == [f"{second['id']} 127.0.0.1:{second['port']}"]
+        pids = [s.process.pid for s in launcher.sessions.values()]  # shutdown empties it
+        assert pids and all(alive(pid) for pid in pids)
     finally:
         await launcher.shutdown()
-    assert proxy_lines(tmp_path) == [] and all(
-        not alive(s.process.pid) for s in launcher.sessions.values()
-    )
+    assert proxy_lines(tmp_path) == [] and not any(alive(pid) for pid in pids)
 
 
 async def test_ended_and_idle_sessions_are_reaped(tmp_path):
