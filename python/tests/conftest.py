@@ -110,6 +110,15 @@ def sim():
     assert run.close() == 0, "".join(run.log[-40:])
 
 
+@pytest.fixture(scope="module")
+def viewer(sim):
+    """A viewer of this module's engine (modules with their own engine fixture override
+    ``sim``, or define their own viewer)."""
+    v = Viewer(sim.info["url"], sim.info["secret"])
+    yield v
+    v.close()
+
+
 def jpeg_pixels(data: bytes) -> np.ndarray:
     from PIL import Image
 

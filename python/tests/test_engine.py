@@ -9,7 +9,7 @@ import subprocess
 
 import numpy as np
 import pytest
-from conftest import HERE, MpiRun, Viewer, jpeg_pixels
+from conftest import HERE, MpiRun, jpeg_pixels
 
 from jupyterlab_pvw.wslink_client import WslinkClient, WslinkError
 
@@ -23,13 +23,6 @@ def halves(pixels: np.ndarray):
     top, bottom = band[: h // 2][is_data[: h // 2]], band[h // 2 :][is_data[h // 2 :]]
     assert len(top) > 100 and len(bottom) > 100, "the dataset does not cover both halves"
     return top.mean(axis=0), bottom.mean(axis=0)
-
-
-@pytest.fixture(scope="module")
-def viewer(sim):
-    v = Viewer(sim.info["url"], sim.info["secret"])
-    yield v
-    v.close()
 
 
 def test_frames_show_both_ranks_pieces(viewer):

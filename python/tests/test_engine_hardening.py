@@ -18,13 +18,6 @@ from jupyterlab_pvw.wslink_client import WslinkClient, WslinkError, encode
 pytestmark = pytest.mark.timeout(300)
 
 
-@pytest.fixture(scope="module")
-def viewer(sim):
-    v = Viewer(sim.info["url"], sim.info["secret"])
-    yield v
-    v.close()
-
-
 def fresh_frame(viewer) -> dict:
     count = len(viewer.frames)
     viewer.call("viewport.image.push.invalidate.cache", ["-1"])
