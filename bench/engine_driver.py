@@ -106,12 +106,16 @@ def rss_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
+# Extra engine.start() options for an A/B run (e.g. '{"budget": 1.0}'); none by default.
+ENGINE_OPTIONS = json.loads(os.environ.get("BENCH_ENGINE_OPTIONS", "{}"))
+
+
 # -- the benchmarks --------------------------------------------------------------------
 def torus():
     piece = meshes.torus_piece(rank, size)
     cells = comm.allreduce(piece.GetNumberOfCells(), op=MPI.SUM)
     points = comm.allreduce(piece.GetNumberOfPoints(), op=MPI.SUM)
-    info = engine.start(size=(600, 600))
+    info = engine.start(size=(600, 600), **ENGINE_OPTIONS)
     if rank == 0:
         instrument_frames()
     engine.register("torus", piece)
@@ -136,7 +140,7 @@ def add_pipeline(name: str) -> None:
 
 
 def insitu(sizes: list[float], steps: int, warmup: int, pipeline: bool = False):
-    info = engine.start(size=(600, 600))
+    info = engine.start(size=(600, 600), **ENGINE_OPTIONS)
     if rank == 0:
         instrument_frames()
     say("INFO", {**info, "ranks": size})

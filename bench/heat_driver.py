@@ -71,6 +71,7 @@ def main(argv):
     parts = {}
     if mode != "none":
         # Where next_timestep's time goes on this rank (cheap timers around engine methods).
+        from jupyterlab_pvw.engine import commands as _commands
         from jupyterlab_pvw.engine import lockstep as _lockstep
         from jupyterlab_pvw.engine import scene as _scene
         from jupyterlab_pvw.engine import service as _svc
@@ -88,7 +89,7 @@ def main(argv):
 
             setattr(owner, attr, timed)
 
-        timer(_svc.RenderService, "_call_next_timestep", "service: next_timestep")
+        timer(_commands.Commands, "do_next_timestep", "service: next_timestep")
         timer(_scene.Scene, "set_piece", "  set_piece (extent allgather, SetOutput)")
         timer(_scene.Scene, "grow_range", "  grow_range (local range + allreduce + LUT)")
         timer(_scene.Scene, "set_time", "  set_time")
