@@ -121,24 +121,42 @@ def test_a_killed_rank_ends_the_job_and_leaves_nothing(victim):
 
 
 class JupyterServer:
-    """A real `jupyter server` subprocess with the extension, on a fixed port."""
+    """A real `jupyter server` subprocess with the extension, on a free port.
 
-    def __init__(self, tmp_path, port: int, token: str = "fault-test"):
-        self.port, self.token = port, token
-        self.proc = subprocess.Popen(
-            [PYTHON, "-m", "jupyter", "server", "--no-browser", f"--port={port}",
-             "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-             f"--ServerApp.root_dir={tmp_path}", "--allow-root"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+    A port found free can be taken before the server binds it (ports are picked while other
+    processes start and stop): a server that exits at start-up is retried on another port,
+    and its log is in the error if none starts.
+    """
+
+    def __init__(self, tmp_path, token: str = "fault-test", attempts: int = 3):
+        self.token = token
+        for _ in range(attempts):
+            self.port = free_port_range(1)[0]
+            log = tmp_path / f"jupyter-server-{self.port}.log"
+            with open(log, "wb") as out:
+                self.proc = subprocess.Popen(
+                    [PYTHON, "-m", "jupyter", "server", "--no-browser", f"--port={self.port}",
+                     "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+                     f"--ServerApp.root_dir={tmp_path}", "--allow-root"],
+                    stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                )  # fmt: skip
+            if self._started():
+                return
+        raise RuntimeError(f"the Jupyter server did not start:\n{log.read_text()[-3000:]}")
+
+    def _started(self) -> bool:
         deadline = time.monotonic() + 120
         while True:
             try:
                 self.get("api/status")
-                return
+                return True
             except OSError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the Jupyter server did not start") from None
+                if self.proc.poll() is not None:
+                    return False
+                if time.monotonic() > deadline:
+                    self.proc.kill()
+                    self.proc.wait(10)
+                    return False
                 time.sleep(0.5)
 
     def get(self, path: str) -> dict:
@@ -172,8 +190,7 @@ async def first_frame_through_proxy(server: JupyterServer, session_id: str) -> d
 def test_a_jupyter_server_restart_keeps_an_announced_simulation(tmp_path, monkeypatch):
     require_paraview_env()
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
-    port = free_port_range(1)[0]
-    server = JupyterServer(tmp_path, port)
+    server = JupyterServer(tmp_path)
     run = MpiRun(HEAT, n=2, args=["--size", "16", "--steps", "100000000", "--every", "20",
                                   "--announce"])  # fmt: skip
     tree = []
@@ -186,7 +203,7 @@ def test_a_jupyter_server_restart_keeps_an_announced_simulation(tmp_path, monkey
 
         server.stop()
         assert run.proc.poll() is None, "the simulation must outlive its Jupyter server"
-        server = JupyterServer(tmp_path, port)
+        server = JupyterServer(tmp_path)  # any port: the session table is in the runtime dir
         assert [s["id"] for s in server.get("pvw/sessions")["sessions"]] == [session_id]
         assert asyncio.run(first_frame_through_proxy(server, session_id))["format"] == "jpeg"
     finally:
