@@ -22,8 +22,28 @@ POLL_MIN_S, POLL_MAX_S, POLL_IDLE_S = 0.0002, 0.002, 0.01
 _ERROR_TYPES = {"KeyError": KeyError, "ValueError": ValueError, "TypeError": TypeError}
 
 
-def _message(exc: BaseException) -> str:
-    return str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+def error_of(exc: BaseException) -> tuple[str, str]:
+    """What a rank tells the others of its error: (type name, message)."""
+    message = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+    return type(exc).__name__, message
+
+
+def agreed_error(errors: list) -> Exception | None:
+    """One error for every rank from the gathered ``error_of`` pairs (None: no error).
+
+    Where all ranks fail the same way it reads as a single error; otherwise it names each
+    failing rank.
+    """
+    failed = [(r, e) for r, e in enumerate(errors) if e is not None]
+    if not failed:
+        return None
+    unanimous = len(failed) == len(errors) and all(e == failed[0][1] for _, e in failed)
+    kind = failed[0][1][0]
+    if unanimous:
+        message = failed[0][1][1]
+    else:
+        message = "; ".join(f"rank {r}: {m}" for r, (_, m) in failed)
+    return _ERROR_TYPES.get(kind, RuntimeError)(message)
 
 
 class ChannelClosed(Exception):
@@ -79,21 +99,15 @@ class CommandChannel:
     def agreed(self, fn: Callable, *args, **kwargs):
         """Run ``fn`` on every rank; if it fails anywhere, every rank raises the same error.
 
-        Where ranks disagree the message names the failing rank; where they all fail the same
-        way it reads as a single error.
+        The error is ``agreed_error``'s: one message where all fail alike, else per rank.
         """
         local = None
         result = None
         try:
             result = fn(*args, **kwargs)
         except Exception as exc:
-            local = (type(exc).__name__, _message(exc))
-        errors = self.allgather(local)
-        unanimous = all(e == errors[0] for e in errors)
-        for rank, error in enumerate(errors):
-            if error is not None:
-                kind, message = error
-                if not unanimous:
-                    message = f"rank {rank}: {message}"
-                raise _ERROR_TYPES.get(kind, RuntimeError)(message)
+            local = error_of(exc)
+        error = agreed_error(self.allgather(local))
+        if error is not None:
+            raise error
         return result

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from .lockstep import agreed_error, error_of
 from .registry import check_name
 
 COMMON_KINDS = (
@@ -37,25 +38,6 @@ ASSOCIATIONS = ("POINTS", "CELLS")
 _COMPONENTS = {"magnitude": -1, "x": 0, "y": 1, "z": 2}
 _SOLID = [1.0, 1.0, 1.0]
 _NOT_SCALARS = ("Normals", "TextureCoordinates", "TCoords", "vtkOriginalPointIds")
-_ERROR_TYPES = {"KeyError": KeyError, "ValueError": ValueError, "TypeError": TypeError}
-
-
-def _message(exc: BaseException) -> str:
-    return str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
-
-
-def agreed_error(errors: list) -> Exception | None:
-    """One error for every rank from the gathered (type, message) pairs (None: no error)."""
-    failed = [(r, e) for r, e in enumerate(errors) if e is not None]
-    if not failed:
-        return None
-    unanimous = len(failed) == len(errors) and all(e == failed[0][1] for _, e in failed)
-    kind = failed[0][1][0]
-    if unanimous:
-        message = failed[0][1][1]
-    else:
-        message = "; ".join(f"rank {r}: {m}" for r, (_, m) in failed)
-    return _ERROR_TYPES.get(kind, RuntimeError)(message)
 
 
 @dataclass
@@ -230,7 +212,7 @@ class Pipeline:
         try:
             result = fn()
         except Exception as exc:
-            local = (type(exc).__name__, _message(exc))
+            local = error_of(exc)
             if os.environ.get("PVW_DEBUG"):
                 traceback.print_exc()
         error = agreed_error(self.channel.allgather(local))
