@@ -40,14 +40,18 @@ def command(name: str):
     return register
 
 
-def _positive_int(text: str) -> int:
+def _whole_number(text: str, minimum: int, what: str = "a number") -> int:
     try:
         value = int(text)
     except ValueError:
         raise UsageError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise UsageError(f"expected a number of at least 1, got {value}")
+    if value < minimum:
+        raise UsageError(f"expected {what} of at least {minimum}, got {value}")
     return value
+
+
+def _positive_int(text: str) -> int:
+    return _whole_number(text, 1)
 
 
 def _height(text: str) -> int:
@@ -70,13 +74,7 @@ def _number(text: str) -> float:
 
 
 def _history(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise UsageError(f"--history takes a whole number of steps, got {text!r}") from None
-    if value < 0:
-        raise UsageError(f"--history takes 0 (off) or more steps, got {value}")
-    return value
+    return _whole_number(text, 0, "a number of steps (0: off)")
 
 
 def _step_or_live(text: str):
