@@ -95,6 +95,18 @@ def test_watchers_are_refused_until_the_driver_hands_over_then_follow(viewers):
         bob.drag()
     with pytest.raises(WslinkError, match="Alice drives"):
         bob.call("pvw.activate", ["grid"])
+    # The run and the pipeline are the driver's too (the kernel may always act).
+    for method, args in [
+        ("pvw.pause", []),
+        ("pvw.resume", []),
+        ("pvw.history.goto", ["live"]),
+        ("pvw.pipeline.add", ["Outline", "grid"]),
+        ("pvw.pipeline.color_by", ["grid", {"solid": [1, 0, 0]}]),
+    ]:
+        with pytest.raises(WslinkError, match="Alice drives"):
+            bob.call(method, args)
+    assert not bob.call("pvw.run.state")["paused"]
+    assert [i["name"] for i in bob.call("pvw.pipeline.list")] == ["grid"]
     with pytest.raises(WslinkError, match="only the driver"):
         bob.call("pvw.control.give", [presence(bob)["you"]])
 

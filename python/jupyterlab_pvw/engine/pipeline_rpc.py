@@ -19,7 +19,13 @@ class PipelineProtocol(LinkProtocol):
 
     def __init__(self, server):
         super().__init__()
+        self.server = server
         self.service = server.service
+
+    async def _change(self, action: str, **args):
+        """A change to the pipeline: the driver's (or the owner's) only."""
+        self.server.require_driver("changing the pipeline")
+        return await self._do(action, **args)
 
     async def _do(self, action: str, **args):
         command = {"op": "pipeline", "action": action, "args": args}
@@ -31,25 +37,25 @@ class PipelineProtocol(LinkProtocol):
 
     @exportRpc("pvw.pipeline.add")
     async def add(self, kind, input, name=None, properties=None):
-        return await self._do("add", kind=kind, input=input, name=name, properties=properties)
+        return await self._change("add", kind=kind, input=input, name=name, properties=properties)
 
     @exportRpc("pvw.pipeline.set")
     async def set(self, name, properties):
         if not isinstance(properties, dict):
             raise TypeError("pvw.pipeline.set takes a name and {property: value}")
-        return await self._do("set", name=name, properties=properties)
+        return await self._change("set", name=name, properties=properties)
 
     @exportRpc("pvw.pipeline.remove")
     async def remove(self, name, recursive=False):
-        return await self._do("remove", name=name, recursive=bool(recursive))
+        return await self._change("remove", name=name, recursive=bool(recursive))
 
     @exportRpc("pvw.pipeline.show")
     async def show(self, name):
-        return await self._do("show", name=name)
+        return await self._change("show", name=name)
 
     @exportRpc("pvw.pipeline.hide")
     async def hide(self, name):
-        return await self._do("hide", name=name)
+        return await self._change("hide", name=name)
 
     @exportRpc("pvw.pipeline.color_by")
     async def color_by(self, name, options=None):
@@ -57,15 +63,15 @@ class PipelineProtocol(LinkProtocol):
         options = options or {}
         if not isinstance(options, dict):
             raise TypeError("pvw.pipeline.color_by takes a name and an options object")
-        return await self._do("color_by", name=name, **options)
+        return await self._change("color_by", name=name, **options)
 
     @exportRpc("pvw.pipeline.scalar_bar")
     async def scalar_bar(self, name, visible=True):
-        return await self._do("scalar_bar", name=name, visible=bool(visible))
+        return await self._change("scalar_bar", name=name, visible=bool(visible))
 
     @exportRpc("pvw.pipeline.representation")
     async def representation(self, name, representation=None, opacity=None):
-        return await self._do(
+        return await self._change(
             "representation", name=name, representation=representation, opacity=opacity
         )
 

@@ -34,15 +34,18 @@ class RunProtocol(LinkProtocol):
     @exportRpc("pvw.pause")
     def pause(self):
         """Hold the run at its next step boundary; the viewer stays interactive."""
+        self.server.require_driver("pausing the run")
         return self._changed(self.service.control_run("pause"))
 
     @exportRpc("pvw.step")
     def step(self):
         """While paused, let exactly one step through."""
+        self.server.require_driver("stepping the run")
         return self._changed(self.service.control_run("step"))
 
     @exportRpc("pvw.resume")
     def resume(self):
+        self.server.require_driver("resuming the run")
         return self._changed(self.service.control_run("resume"))
 
     @exportRpc("pvw.run.state")
@@ -54,6 +57,7 @@ class RunProtocol(LinkProtocol):
         """Show kept step ``step`` (every viewer sees it) or ``"live"``."""
         if step != "live" and (isinstance(step, bool) or not isinstance(step, int)):
             raise TypeError(f"pvw.history.goto takes a step number or 'live', got {step!r}")
+        self.server.require_driver("choosing the shown step")
         await asyncio.wrap_future(self.service.submit({"op": "history_goto", "step": step}))
         return self._changed(self.service.run_state())
 

@@ -173,10 +173,21 @@ class RenderService(threading.Thread):
                 waited += WAIT_NOTICE_S
                 print(
                     f"[pvw rank {self.rank}] {call.kind}() still waiting after {waited:.0f} s: "
-                    "every rank must make the same call",
+                    + self._wait_reason(),
                     file=sys.stderr,
                     flush=True,
                 )
+
+    def _wait_reason(self) -> str:
+        """Why a main-thread call may be held, as far as this rank can tell."""
+        if self.rank == 0 and self.paused:
+            return (
+                "the run is paused by a viewer; resume it from the viewport, "
+                "with %pvw resume or engine.resume()"
+            )
+        if self.rank == 0:
+            return "every rank must make the same call"
+        return "rank 0 holds it (the run may be paused) or not every rank made the same call"
 
     # -- called from rank 0's web server thread (each takes the lock) ----------------------
     def submit(self, command: dict) -> concurrent.futures.Future:
