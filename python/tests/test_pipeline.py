@@ -3,7 +3,9 @@ the composited frames a real wslink client receives. One MPI run for the whole m
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 
 import numpy as np
 import pytest
@@ -289,8 +291,34 @@ def test_rpcs_and_the_topic(run, viewer):
         listed = viewer.call("pvw.pipeline.list")
         web = next(i for i in listed if i["name"] == "webcut")
         assert web["coloring"]["component"] == 0
-        other.run(__import__("asyncio").sleep(0.5))
+        other.run(asyncio.sleep(0.5))
         assert published and any(i["name"] == "webcut" for i in published[-1]), published
         viewer.call("pvw.pipeline.remove", ["webcut"])
     finally:
+        other.close()
+
+
+def test_the_dataset_rpcs_publish_the_pipeline_too(run, viewer):
+    """pvw.color_by / pvw.representation (the toolbar's) change a pipeline item: every
+    panel's pipeline view must hear of it like of a pvw.pipeline.* change."""
+    other = Viewer(run.info["url"], run.info["secret"])
+    published = []
+    other.client.subscribe("pvw.pipeline", published.append)
+
+    def field_item():
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            other.run(asyncio.sleep(0.2))
+            if published:
+                return next(i for i in published[-1] if i["name"] == "field")
+        pytest.fail("nothing was published on the pipeline topic")
+
+    try:
+        viewer.call("pvw.representation", ["Wireframe", "field"])
+        assert field_item()["representation"] == "Wireframe"
+        published.clear()
+        viewer.call("pvw.color_by", ["velocity", "POINTS", "field"])
+        assert field_item()["coloring"]["array"] == "velocity"
+    finally:
+        viewer.call("pvw.representation", ["Surface", "field"])
         other.close()

@@ -589,6 +589,10 @@ class RenderService(threading.Thread):
         """Rank 0: take the camera from the scene if the command reset it; ask for a frame."""
         if op == "pipeline":
             return self._after_pipeline_change()
+        if op in Commands.PIPELINE_EDITS:
+            # Collective (every rank gets here after an agreed success): the pipeline panel
+            # shows the dataset's colouring and representation, whichever RPC changed them.
+            self._publish_pipeline(self.scene.pipeline.describe())
         if self.rank != 0 or op == "status" or self.scene.active is None:
             return
         with self._cond:
@@ -619,7 +623,10 @@ class RenderService(threading.Thread):
                 self._input.reset(self.scene.camera())
             if self._observers > 0:
                 self._render_wanted = "still"
-        if self.on_pipeline is not None:
+        self._publish_pipeline(description)
+
+    def _publish_pipeline(self, description: list) -> None:
+        if self.rank == 0 and self.on_pipeline is not None:
             self.on_pipeline(description)
 
     # == end of the pipeline block ===========================================================
