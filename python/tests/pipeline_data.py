@@ -10,13 +10,19 @@ from jupyterlab_pvw import engine
 N = 24  # points per axis of the global field; rank r owns slab r along y
 
 
-def field(shift: float = 0.0):
-    """A smooth field on a 2-rank image block: T = distance from the centre + shift, a
-    velocity vector field, and a cell array."""
+def _slab():
+    """This rank's slab of the global N^3 index space: (j0, j1)."""
     comm = MPI.COMM_WORLD
     rank, size = comm.Get_rank(), comm.Get_size()
     rows = (N - 1) // size
-    j0, j1 = rank * rows, N - 1 if rank == size - 1 else (rank + 1) * rows
+    return rank * rows, N - 1 if rank == size - 1 else (rank + 1) * rows
+
+
+def field(shift: float = 0.0):
+    """A smooth field on a 2-rank image block: T = distance from the centre + shift, a
+    velocity vector field, and a cell array."""
+    rank = MPI.COMM_WORLD.Get_rank()
+    j0, j1 = _slab()
     z, y, x = np.meshgrid(np.arange(N), np.arange(j0, j1 + 1), np.arange(N), indexing="ij")
     c = (N - 1) / 2
     t = np.sqrt((x - c) ** 2 + (y - c) ** 2 + (z - c) ** 2) + shift
@@ -30,20 +36,52 @@ def field(shift: float = 0.0):
 
 
 def ugrid():
-    """An unstructured grid per rank (the field's voxels), with cell array 'owner' = rank."""
-    from vtkmodules.util import numpy_support
-    from vtkmodules.vtkFiltersCore import vtkAppendFilter
-
-    append = vtkAppendFilter()
-    append.AddInputData(field())
-    append.Update()
-    grid = append.GetOutput()
-    owner = numpy_support.numpy_to_vtk(
-        np.full(grid.GetNumberOfCells(), float(MPI.COMM_WORLD.Get_rank())), deep=True
+    """The field's voxels as hexahedra from engine.unstructured(), per rank: point array 'T'
+    (distance from the centre) and cell array 'owner' = rank. The index arrays are
+    temporaries here, as in a simulation that rebuilds them each step."""
+    j0, j1 = _slab()
+    nx, ny = N, j1 - j0 + 1
+    z, y, x = np.meshgrid(np.arange(N), np.arange(j0, j1 + 1), np.arange(N), indexing="ij")
+    points = np.stack([x, y, z], axis=-1).reshape(-1, 3).astype(np.float64)
+    c = (N - 1) / 2
+    t = np.sqrt(((points - c) ** 2).sum(axis=1))
+    k, j, i = (
+        a.ravel() for a in np.meshgrid(*(np.arange(n - 1) for n in (N, ny, nx)), indexing="ij")
     )
-    owner.SetName("owner")
-    grid.GetCellData().AddArray(owner)
-    return grid
+    p0 = i + nx * (j + ny * k)
+    dy, dz = nx, nx * ny
+    corners = (0, 1, 1 + dy, dy, dz, 1 + dz, 1 + dy + dz, dy + dz)  # VTK_HEXAHEDRON order
+    connectivity = (p0[:, None] + np.array(corners)).ravel().astype(np.int64)
+    ncells = p0.size
+    return engine.unstructured(
+        points,
+        connectivity,
+        np.arange(0, 8 * ncells + 1, 8, dtype=np.int64),
+        np.full(ncells, 12, dtype=np.uint8),  # VTK_HEXAHEDRON
+        point_data={"T": t},
+        cell_data={"owner": np.full(ncells, float(MPI.COMM_WORLD.Get_rank()))},
+    )
+
+
+def ugrid_cells() -> int:
+    """Cells of this rank's ugrid()."""
+    j0, j1 = _slab()
+    return (N - 1) * (j1 - j0) * (N - 1)
+
+
+def churn():
+    """The simulation's next allocations, filled with garbage: they reuse memory numpy freed."""
+    junk = [np.full(n, -(2**40), dtype=np.int64) for n in (1000, 10_000, 50_000) for _ in range(30)]
+    return sum(a.size for a in junk)
+
+
+def local_cells(name: str) -> list[int]:
+    """Every rank's cell count of pipeline item ``name``'s output (collective)."""
+
+    def count(simple, sources):
+        return sources[name].GetClientSideObject().GetOutputDataObject(0).GetNumberOfCells()
+
+    return MPI.COMM_WORLD.allgather(engine.run_pipeline(count))
 
 
 def sphere():

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import numpy as np
 import pytest
+from vtkmodules.util.numpy_support import vtk_to_numpy
 
 from jupyterlab_pvw import engine
 from jupyterlab_pvw.engine.registry import DatasetRegistry
@@ -36,6 +40,31 @@ def test_unstructured_tetra():
         point_data={"p": np.arange(4.0)},
     )
     assert piece.GetNumberOfCells() == 1 and piece.GetCellType(0) == 10
+
+
+def test_unstructured_keeps_its_numpy_memory_alive():
+    """The caller's arrays may go; VTK still shares (not copies) them, so they must live on
+    as long as the grid does, or filters read freed memory (Threshold/Clip segfaulted)."""
+    refs = []
+
+    def make():
+        arrays = (
+            np.random.default_rng(0).random((5, 3)),
+            np.array([0, 1, 2, 3, 1, 2, 3, 4], dtype=np.int64),
+            np.array([0, 4, 8], dtype=np.int64),
+            np.array([10, 10], dtype=np.uint8),
+        )
+        refs.extend(weakref.ref(a) for a in arrays)
+        return engine.unstructured(*arrays)
+
+    piece = make()
+    gc.collect()
+    assert [r() is not None for r in refs] == [True] * 4, "points, connectivity, offsets, types"
+    cells = piece.GetCells()
+    refs[1]()[4] = 0  # still shared: a write shows through
+    assert vtk_to_numpy(cells.GetConnectivityArray())[4] == 0
+    assert vtk_to_numpy(cells.GetOffsetsArray()).tolist() == [0, 4, 8]
+    assert [piece.GetCellType(i) for i in range(2)] == [10, 10]
 
 
 def test_rectilinear_and_structured():

@@ -168,6 +168,54 @@ def test_unstructured_cell_array_gives_per_rank_colours(run, viewer):
     call(run, "engine.show('cut')")
 
 
+def test_filters_on_a_numpy_unstructured_grid(run, viewer):
+    """engine.unstructured()'s grid is safe for any filter: its index arrays were temporaries
+    and the simulation reused freed memory (this segfaulted Threshold/Clip before)."""
+    data = "__import__('pipeline_data')"
+    call(run, f"engine.register('hexes', {data}.ugrid())")
+    call(run, f"{data}.churn()")
+    cells = call(run, f"__import__('mpi4py').MPI.COMM_WORLD.allgather({data}.ugrid_cells())")
+    shown = [i["name"] for i in call(run, "engine.pipeline()") if i["visible"]]
+    for name in shown:
+        call(run, f"engine.hide({name!r})")
+    call(
+        run,
+        "engine.add_filter('Threshold', 'hexes', 'hexhot', Scalars=['CELLS', 'owner'], "
+        "LowerThreshold=0.5, UpperThreshold=10)",
+    )
+    assert call(run, f"{data}.local_cells('hexhot')") == [0, cells[1]], "rank 1's cells only"
+    px = pixels(viewer)
+    h, w, _ = px.shape
+    mask = data_mask(px[:, w // 4 : w // 2])  # left of the legend
+    assert mask[: h // 2 - 10].sum() > 1000, "rank 1's hexahedra are painted"
+    assert mask[h // 2 + 30 :].sum() < 50, "rank 0's are thresholded away"
+    call(run, "engine.hide('hexhot')")
+    # A crinkle clip at x = 11.5 keeps whole hexahedra: columns 0..11 of 23.
+    call(
+        run,
+        "engine.add_filter('Clip', 'hexes', 'hexclip', Crinkleclip=1, "
+        "**{'ClipType.Origin': [11.5, 11.5, 11.5], 'ClipType.Normal': [1, 0, 0]})",
+    )
+    assert call(run, f"{data}.local_cells('hexclip')") == [c * 12 // 23 for c in cells]
+    assert data_mask(pixels(viewer)).sum() > 2000, "the clipped grid is painted"
+    call(
+        run,
+        "engine.add_filter('Slice', 'hexes', 'hexcut', Triangulatetheslice=0, "
+        "**{'SliceType.Normal': [0, 0, 1]})",
+    )
+    assert call(run, f"{data}.local_cells('hexcut')") == [c // 23 for c in cells]
+    call(
+        run,
+        "engine.add_filter('Contour', 'hexes', 'hexiso', ContourBy=['POINTS', 'T'], "
+        "Isosurfaces=[6])",
+    )
+    assert all(n > 100 for n in call(run, f"{data}.local_cells('hexiso')")), "both ranks' shells"
+    for name in ("hexhot", "hexclip", "hexcut", "hexiso"):
+        call(run, f"engine.remove({name!r})")
+    for name in shown:
+        call(run, f"engine.show({name!r})")
+
+
 def test_default_colouring_skips_normals(run):
     call(run, "engine.register('ball', __import__('pipeline_data').sphere())")
     call(run, "engine.activate('ball')")

@@ -173,6 +173,7 @@ def unstructured(points, connectivity, offsets, cell_types, point_data=None, cel
     Index arrays must be int64 (VTK's id type here) to be shared without a copy.
     """
     from vtkmodules.util import numpy_support
+    from vtkmodules.vtkCommonCore import VTK_TYPE_INT64, VTK_UNSIGNED_CHAR
     from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkUnstructuredGrid
 
     vtk_points, n_points = _points(points)
@@ -194,16 +195,25 @@ def unstructured(points, connectivity, offsets, cell_types, point_data=None, cel
         raise ValueError("offsets must start at 0, never decrease, and end at len(connectivity)")
     if conn.size and (conn.min() < 0 or conn.max() >= n_points):
         raise ValueError(f"connectivity refers to points outside 0..{n_points - 1}")
+    # int64 arrays of the class vtkCellArray stores (vtkTypeInt64Array): given vtkIdTypeArrays
+    # it keeps shallow copies instead, and owners set on the discarded originals let numpy
+    # free the indices while ParaView still read them (Threshold/Clip segfaulted).
+    vtk_offs = numpy_support.numpy_to_vtk(offs, deep=False, array_type=VTK_TYPE_INT64)
+    vtk_conn = numpy_support.numpy_to_vtk(conn, deep=False, array_type=VTK_TYPE_INT64)
+    vtk_types = numpy_support.numpy_to_vtk(types, deep=False, array_type=VTK_UNSIGNED_CHAR)
     cells = vtkCellArray()
-    vtk_offs = numpy_support.numpy_to_vtkIdTypeArray(offs, deep=False)
-    vtk_conn = numpy_support.numpy_to_vtkIdTypeArray(conn, deep=False)
-    vtk_offs._pvw_owner, vtk_conn._pvw_owner = offs, conn
     cells.SetData(vtk_offs, vtk_conn)
     piece = vtkUnstructuredGrid()
     piece.SetPoints(vtk_points)
-    vtk_types = numpy_support.numpy_to_vtk(types, deep=False, array_type=3)  # VTK_UNSIGNED_CHAR
-    vtk_types._pvw_owner = types
     piece.SetCells(vtk_types, cells)
+    # Tie each buffer to the array object VTK actually keeps, whatever VTK did with ours.
+    cells = piece.GetCells()
+    for kept, owner in (
+        (cells.GetOffsetsArray(), offs),
+        (cells.GetConnectivityArray(), conn),
+        (piece.GetCellTypesArray(), types),
+    ):
+        kept._pvw_owner = owner
     return _attach(piece, point_data, cell_data, n_points, n_cells)
 
 
