@@ -274,3 +274,32 @@ def test_a_stalled_client_slows_nobody_and_costs_no_memory(engine, viewers):
     # Had the stalled client's frames piled up, rank 0 would have grown by about this much.
     assert frame_bytes > 3e6, "too few frame bytes to see a backlog"
     assert rss_growth < frame_bytes, (rss_growth, frame_bytes)
+
+
+def test_an_answer_stuck_in_a_stalled_client_holds_up_no_one(engine, viewers):
+    """wslink answers RPCs under one lock for every client: an answer to a client that reads
+    nothing would hold everyone's answers until that client is dropped. Here it is held for
+    good (a long send timeout) and another viewer must still get its answers and frames."""
+    delivery = "__import__('jupyterlab_pvw.engine.delivery', fromlist=['_'])"
+    engine.command("noise 7")  # big JPEGs: the stalled client's buffers fill quickly
+    engine.command(f"call setattr({delivery}, 'SEND_TIMEOUT_S', 600.0)")
+    owner = viewers((900, 900))
+    owner.call("pvw.quality", [100, 100, 30])
+    sock = stalled_client(engine.info["url"], engine.info["secret"], (900, 900))
+    try:
+        deadline = time.monotonic() + 120
+        while sum(f["memsize"] for f in owner.frames) < 12e6 and time.monotonic() < deadline:
+            owner.drag(dx=0.2, steps=5)
+        assert sum(f["memsize"] for f in owner.frames) >= 12e6, "too few frame bytes sent"
+        # Answers it will never read, more than aiohttp writes without waiting for a drain.
+        for n in range(1000):
+            ask = {"wslink": "1.0", "id": f"rpc:c0:{100 + n}", "method": "pvw.presence"}
+            sock.sendall(_ws_frame(encode({**ask, "args": []})))
+        time.sleep(2.0)
+        assert owner.call("pvw.status")["clients"] >= 2
+        count = len(owner.frames)
+        owner.drag(dx=-0.2, steps=3)
+        owner.frame_after(count)
+    finally:
+        sock.close()
+        engine.command(f"call setattr({delivery}, 'SEND_TIMEOUT_S', 10.0)")

@@ -4,7 +4,8 @@ Why not wslink's own publish (``sendWrappedMessage``/``publish``): it writes eve
 every client in turn under one lock shared by all clients (``attachment_atomic``), so one
 client that stops reading stalls the frames and RPC replies of everyone once its socket
 buffers fill, and each publish call queues its own send, so frames pile up in memory behind
-a slow client. Here each client has its own task writing to its own websocket: a frame
+a slow client. RPC answers take the same path (``WebServer.attach``), so a client that stops
+reading with an answer in flight cannot hold wslink's lock either. Here each client has its own task writing to its own websocket: a frame
 rendered while the previous one is still being sent replaces the pending one (newest wins,
 at most one frame waiting per client), a send that does not finish within ``SEND_TIMEOUT_S``
 ends that client's connection, and nobody else waits for it.
@@ -29,6 +30,12 @@ def pack_publish(topic: str, seq: int, content) -> bytes:
     )
 
 
+def pack_reply(rpc_id: str, result=None, error: dict | None = None) -> bytes:
+    """A wslink RPC answer (what ``sendWrappedMessage``/``sendWrappedError`` would send)."""
+    body = {"error": error} if error is not None else {"result": result}
+    return msgpack.packb({"wslink": "1.0", "id": rpc_id, **body}, use_bin_type=True)
+
+
 class ClientPump:
     """Sends the newest message of each topic to one websocket, one message at a time."""
 
@@ -42,7 +49,9 @@ class ClientPump:
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     def offer(self, topic: str, packed: bytes) -> None:
-        """Queue ``packed`` for sending; replaces a message of the same topic not sent yet."""
+        """Queue ``packed`` for sending; replaces a message of the same topic not sent yet.
+
+        RPC answers are offered under their RPC id, so none replaces another."""
         if topic in self._pending:
             self.replaced += 1
         self._pending[topic] = packed

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import sys
 import threading
 
 from wslink import register as exportRpc
@@ -27,7 +28,7 @@ from ..wire import (
     QUALITY_RANGE,
     VIEW_ID,
 )
-from .delivery import ClientPump, pack_publish
+from .delivery import ClientPump, pack_publish, pack_reply
 from .pipeline_rpc import PipelineProtocol
 from .presence import Presence
 from .run_rpc import RunProtocol, RunStatePublisher
@@ -36,6 +37,11 @@ from .run_rpc import RunProtocol, RunStatePublisher
 # (wslink itself allows 4 GB per message once a client is authenticated).
 MAX_INCOMING_MESSAGE = 1024 * 1024
 MAX_PENDING_MESSAGES = 16  # partly received messages per client
+# Refusals of a caller's bad input (their reprs' starts); any other RPC failure is a bug.
+EXPECTED_REFUSALS = (
+    "ValueError(", "TypeError(", "KeyError(", "PermissionError(", "NotDriver(",
+    "RunControlError(", "RuntimeError('the engine is stopping",
+)  # fmt: skip
 
 
 class BoundedUnChunker(UnChunker):
@@ -382,6 +388,9 @@ class WebServer:
         }
         try:
             self._app = wslink_server.create_webserver(config)
+            # Its only errors are RPC failures, with a traceback each: `attach`'s refuse
+            # reports the unexpected ones and keeps a hostile client from flooding stderr.
+            logging.getLogger("wslink.protocol").setLevel(logging.CRITICAL)
             self.run_publisher = RunStatePublisher(self)
             runs = self.loop.create_task(self.run_publisher.run())
             ticker = self.loop.create_task(self._presence_ticker())
@@ -396,18 +405,45 @@ class WebServer:
             self.loop.close()
 
     def attach(self, handler) -> None:
-        """wslink's connection handler, once it exists; error replies carry no traceback."""
+        """wslink's connection handler, once it exists.
+
+        Its answers go through the client's own pump (``delivery.py``), not wslink's send
+        path, whose lock one client that stops reading would hold for everyone; error answers
+        carry the message, not the engine's traceback.
+        """
         self._handler = handler
-        send_error = handler.sendWrappedError
+        send_result, send_error = handler.sendWrappedMessage, handler.sendWrappedError
 
-        async def without_trace(rpcid, code, message, data=None, client_id=None):
+        async def answer(rpcid, content, method="", client_id=None, **kwargs):
+            pump = self._pump_for(client_id) if client_id else None
+            if pump is None:
+                if client_id in self._pumps:
+                    return  # dropped for not reading: nothing more goes to it
+                return await send_result(rpcid, content, method, client_id=client_id, **kwargs)
+            try:
+                packed = pack_reply(rpcid, result=content)
+            except Exception:  # not serialisable: wslink answers with its own error
+                return await send_result(rpcid, content, method, client_id=client_id, **kwargs)
+            pump.offer(rpcid, packed)
+
+        async def refuse(rpcid, code, message, data=None, client_id=None):
             # wslink puts the server's full traceback into every error reply; a viewer needs
-            # the message (data.exception), not the engine's internals.
+            # the message (data.exception), not the engine's internals. A refusal of bad input
+            # is the caller's business; anything else is a bug worth rank 0's stderr.
             if isinstance(data, dict):
+                trace = data.get("trace")
+                if trace and not str(data.get("exception", "")).startswith(EXPECTED_REFUSALS):
+                    print(f"[pvw] RPC {data.get('method')} failed:\n{trace}", file=sys.stderr)
                 data = {k: v for k, v in data.items() if k != "trace"}
-            await send_error(rpcid, code, message, data, client_id=client_id)
+            pump = self._pump_for(client_id) if client_id else None
+            if pump is None:
+                if client_id in self._pumps:
+                    return
+                return await send_error(rpcid, code, message, data, client_id=client_id)
+            error = {"code": code, "message": message, **({"data": data} if data else {})}
+            pump.offer(rpcid, pack_reply(rpcid, error=error))
 
-        handler.sendWrappedError = without_trace
+        handler.sendWrappedMessage, handler.sendWrappedError = answer, refuse
 
     def active_client(self):
         """The client whose RPC is being served (wslink records it before each call)."""
