@@ -7,7 +7,18 @@
 import * as path from 'path';
 import { defineConfig } from '@playwright/test';
 
-import { BASE_URL, PORT, REPO_ROOT, ROOT_DIR, RUNTIME_DIR, STATE_DIR, TOKEN } from './server';
+import {
+  BASE_URL,
+  LAUNCHER_CONFIG,
+  launcherConfig,
+  PAGE_DIRS,
+  PORT,
+  REPO_ROOT,
+  ROOT_DIR,
+  RUNTIME_DIR,
+  STATE_DIR,
+  TOKEN
+} from './server';
 
 const root = ROOT_DIR;
 const settings = path.join(STATE_DIR, 'settings');
@@ -25,6 +36,10 @@ const jupyterLab = [
   '--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate',
   // Containers and CI often run as root; the server refuses that unless told.
   '--allow-root',
+  // smartconnect.spec.ts: a launcher and its page at /static/. No allow_origin: the page of
+  // another origin authenticates with the token, which Jupyter accepts from any origin.
+  `--PvwLauncher.config_file=${LAUNCHER_CONFIG}`,
+  ...PAGE_DIRS.map(dir => `--ServerApp.extra_static_paths=${dir}`),
   // Warnings and errors only: they are what explains a failed run.
   '--ServerApp.log_level=WARN'
 ].join(' ');
@@ -69,6 +84,7 @@ export default defineConfig({
       `rm -rf '${STATE_DIR}'`,
       `mkdir -p '${root}'`,
       `cp -r '${path.join(__dirname, 'user-settings')}' '${settings}'`,
+      `printf '%s' '${JSON.stringify(launcherConfig())}' > '${LAUNCHER_CONFIG}'`,
       `exec ${jupyterLab}`
     ].join(' && '),
     url: `${BASE_URL}/api`,
