@@ -348,6 +348,8 @@ async def test_launcher_under_jupyter_hands_out_no_secret_and_owns_its_fields(se
         for path in [("pvw", "launcher"), ("pvw", "launcher", answer["id"])]:
             status, raw = await call("GET", server.url(*path), server.auth)
             assert status == 200 and real.secret.encode() not in raw
+            # The launching request's token is its own: nobody else reads it in a listing.
+            assert server.token.encode() not in raw, raw
         # The stock client's way: it connects to sessionURL, hello with the placeholder secret.
         client = WslinkClient(answer["sessionURL"].replace("${id}", answer["id"]), answer["secret"])
         await client.connect()

@@ -35,17 +35,20 @@ class LauncherListHandler(LauncherBase):
     def _session_url(self) -> str:
         scheme = "wss" if self.request.protocol == "https" else "ws"
         path = url_path_join(self.base_url, "pvw", "sessions", "${id}", "ws")
-        url = f"{scheme}://{self.request.host}{path}"
-        # A token-authenticated client (a page of another origin: no login cookie there) needs
-        # the token on the WebSocket too; stock SmartConnect connects to sessionURL as given.
-        token = self.identity_provider.get_token(self) if self.token_authenticated else ""
-        return f"{url}?token={quote(token, safe='')}" if token else url
+        return f"{scheme}://{self.request.host}{path}"
 
     @web.authenticated
     @authorized("execute")  # it starts processes, as a kernel does
     async def post(self):
         body = parse_json_object(self.request.body)
-        self.answer(public(await self.launcher_ref().launch(body, session_url=self._session_url())))
+        answer = public(await self.launcher_ref().launch(body, session_url=self._session_url()))
+        # A token-authenticated client (a page of another origin: no login cookie there) needs
+        # the token on the WebSocket too; stock SmartConnect connects to sessionURL as given.
+        # Only this answer carries it: the launcher keeps (and GET lists) the URL without it.
+        token = self.identity_provider.get_token(self) if self.token_authenticated else ""
+        if token:
+            answer["sessionURL"] += f"?token={quote(token, safe='')}"
+        self.answer(answer)
 
     @web.authenticated
     @authorized
