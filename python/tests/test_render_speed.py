@@ -6,6 +6,7 @@ test's small grid is decimated, and an unreachable target frame rate, so drag fr
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from conftest import HERE, MpiRun, Viewer
@@ -84,6 +85,18 @@ def test_a_new_step_ends_with_a_full_still(fast_sim, viewer):
     assert first["quality"] == 50 and not first["lod"]
     assert after["timestep"] > before["timestep"]
     assert after["scale"] == 1 and not after["lod"] and after["size"] == viewer.size
+
+
+def test_lod_geometry_is_built_once_the_steps_stop(fast_sim, viewer):
+    """ParaView decimates at the first LOD render after a change (about a second for 1e6
+    triangles): the engine does it while idle, not in the first frame of the next drag."""
+    viewer.settle()
+    fast_sim.command("next 4")
+    assert viewer.call("pvw.budget", [])["lod_ready"] is False, "a new step needs new LOD"
+    deadline = time.monotonic() + 60  # the budget's idle time (2 s) after the step, then one
+    while not viewer.call("pvw.budget", [])["lod_ready"]:  # render
+        assert time.monotonic() < deadline, "the LOD geometry was not built while idle"
+        time.sleep(0.5)
 
 
 def test_budget_rpc_sets_the_budget_and_refuses_nonsense(viewer):

@@ -17,6 +17,8 @@ from .scene import Scene
 class Commands:
     # Commands after which rank 0 takes the camera from the scene again.
     CAMERA_RESETS = frozenset({"activate", "reset_camera"})
+    # Commands after which ParaView's LOD geometry must be built again.
+    GEOMETRY_CHANGES = frozenset({"activate", "next_timestep", "history_goto"})
     # Commands outside do_pipeline that change what the pipeline's description shows.
     PIPELINE_EDITS = frozenset({"activate", "color_by", "representation"})
 

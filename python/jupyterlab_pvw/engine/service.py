@@ -121,6 +121,8 @@ class RenderService(threading.Thread):
         # None or the kind of frame wanted (budget.KINDS): "still" ends a change and outranks
         # the others; "step" is a new step's first frame, "refresh" the full still after it.
         self._render_wanted: str | None = None
+        # Rank 0: the data changed since ParaView last built its LOD geometry (warm_lod).
+        self._lod_stale = False
         opts = {**DEFAULTS, **options}
         self._size = list(opts["size"])  # for viewers that asked for no size of their own
         # Per-viewport sizes: (client, viewport tag) -> [w, h] or None (the default size).
@@ -318,6 +320,8 @@ class RenderService(threading.Thread):
                 "interactive_lod": self._lod,
                 "in_force": self._budget.limit(),
                 "stepping": self._budget.stepping(),
+                # ParaView's LOD geometry is built for the data shown (warm_lod, or a drag).
+                "lod_ready": self._lod and not self._lod_stale,
             }
 
     def set_client_quality(self, quality: int) -> None:
@@ -540,7 +544,25 @@ class RenderService(threading.Thread):
                         "lod": kind == "interactive" and self._lod,
                         "lod_threshold": self._lod_threshold,
                     }, None
+                if self._should_warm_lod():
+                    self._lod_stale = False
+                    return {"op": "warm_lod", "lod_threshold": self._lod_threshold}, None
                 self._cond.wait(0.5)
+
+    def _should_warm_lod(self) -> bool:
+        """Idle, someone watching, LOD on and new data: build the LOD geometry now.
+
+        ParaView decimates at the first interactive render after a change (about a second
+        for 1e6 triangles), which would be the first frame of the next drag. Not while the
+        simulation steps: the LOD would be rebuilt every step, taking the run's cores.
+        """
+        return (
+            self._lod_stale
+            and self._lod
+            and self._observers > 0
+            and self._input.camera is not None
+            and not self._budget.stepping()
+        )
 
     # -- commands, on every rank ----------------------------------------------------------
     def _run(self, command: dict):
@@ -549,6 +571,8 @@ class RenderService(threading.Thread):
             return self._run_call(command)
         if op == "render":
             return self._render(command)
+        if op == "warm_lod":
+            return self._warm_lod(command)
         args = {k: v for k, v in command.items() if k != "op"}
         result = self.channel.agreed(self.commands.run, op, args)
         self._after_scene_change(op)
@@ -596,6 +620,8 @@ class RenderService(threading.Thread):
         if self.rank != 0 or op == "status" or self.scene.active is None:
             return
         with self._cond:
+            if op in Commands.GEOMETRY_CHANGES:
+                self._lod_stale = True
             if op in Commands.CAMERA_RESETS or self._input.camera is None:
                 self._input.reset(self.scene.camera())
             if op == "next_timestep":
@@ -619,6 +645,7 @@ class RenderService(threading.Thread):
         if self.rank != 0 or description is None:
             return
         with self._cond:
+            self._lod_stale = True
             if self._input.camera is None:
                 self._input.reset(self.scene.camera())
             if self._observers > 0:
@@ -645,12 +672,21 @@ class RenderService(threading.Thread):
         frames = [self._render_size(command, camera, size, lod) for size in command["sizes"]]
         if self.rank != 0:
             return None
+        if lod:
+            with self._cond:
+                self._lod_stale = False  # this render built it
         kind = command.get("kind", "still")
         with self._cond:
             self._budget.record(kind, start, clock(), command.get("scale", 1.0))
             if kind == "step" and self._render_wanted is None:
                 self._render_wanted = "refresh"  # the full still of the new step follows
         return {"mtime": frames[-1].seq, "frames": frames}
+
+    def _warm_lod(self, command: dict) -> None:
+        """An interactive render nobody sees, so ParaView builds its LOD geometry now."""
+        if self.scene.lod_threshold != command["lod_threshold"]:
+            self.scene.set_lod_threshold(command["lod_threshold"])
+        self.scene.render(None, list(self.scene.view.ViewSize), 1, False, lod=True)
 
     def _render_size(self, command: dict, camera, size, lod: bool) -> Frame | None:
         scale = command.get("scale", 1.0)
