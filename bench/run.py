@@ -1395,7 +1395,7 @@ def table(results: dict) -> str:
             r = rr[mode]
             row(
                 f"  {mode}: step / halo wait / next_timestep call ms",
-                f"{fmt(r.get('step_ms'), digits=2)} / {fmt(r.get('exchange_ms'), digits=2)} / {fmt(r.get('engine_call_ms'))} (engine calls {fmt(100 * (r.get('engine_share') or 0))}% of the time; rank 0 page faults/step {fmt(r.get('rank0_minor_faults_per_step'))})",
+                f"{fmt(r.get('step_ms'), digits=2)} / {fmt(r.get('exchange_ms'), digits=2)} / {fmt(r.get('engine_call_ms'))} (engine calls {fmt(100 * (r.get('engine_share') or 0))}% of the time; rank 0: step CPU {fmt(r.get('rank0_compute_cpu_ms'), digits=2)} ms, page faults/step {fmt(r.get('rank0_minor_faults_per_step'))})",
             )
         parts = rr["idle"].get("rank0_engine_parts_ms") or {}
         if parts:
