@@ -1,7 +1,11 @@
 """Runs our engine under ``mpiexec`` for the interaction and in-situ benchmarks.
 
-    mpiexec -n 2 python bench/engine_driver.py torus
-    mpiexec -n 2 python bench/engine_driver.py insitu 1e5,1e6,1e7
+    mpiexec -n 2 python bench/engine_driver.py torus [NUxNV]
+    mpiexec -n 2 python bench/engine_driver.py insitu 1e5,1e6,1e6@1,1e7
+
+In ``insitu``/``pipeline`` a size may carry a render budget (``1e6@1``: that size's steps
+run with ``engine.budget(1)``, the budget before it is restored afterwards), for an A/B of
+the budget within one run.
 
 Rank 0 prints ``BENCH_<TAG> <json>`` lines and reads one command per line from stdin
 (``go`` runs the benchmark, ``stop`` ends). While waiting, every rank's main thread sleeps
@@ -111,8 +115,8 @@ ENGINE_OPTIONS = json.loads(os.environ.get("BENCH_ENGINE_OPTIONS", "{}"))
 
 
 # -- the benchmarks --------------------------------------------------------------------
-def torus():
-    piece = meshes.torus_piece(rank, size)
+def torus(resolution=(meshes.TORUS_NU, meshes.TORUS_NV)):
+    piece = meshes.torus_piece(rank, size, nu=resolution[0], nv=resolution[1])
     cells = comm.allreduce(piece.GetNumberOfCells(), op=MPI.SUM)
     points = comm.allreduce(piece.GetNumberOfPoints(), op=MPI.SUM)
     info = engine.start(size=(600, 600), **ENGINE_OPTIONS)
@@ -139,13 +143,25 @@ def add_pipeline(name: str) -> None:
     engine.add_filter("Contour", name, f"{name}_contour")  # f at its global mid-range
 
 
-def insitu(sizes: list[float], steps: int, warmup: int, pipeline: bool = False):
+def parse_sizes(text: str) -> list[tuple[float, float | None]]:
+    """``"1e5,1e6@1"`` as [(1e5, None), (1e6, 1.0)]: cells, and a render budget or None."""
+    out = []
+    for item in text.split(","):
+        cells, _, budget = item.partition("@")
+        out.append((float(cells), float(budget) if budget else None))
+    return out
+
+
+def insitu(
+    passes: list[tuple[float, float | None]], steps: int, warmup: int, pipeline: bool = False
+):
     info = engine.start(size=(600, 600), **ENGINE_OPTIONS)
     if rank == 0:
         instrument_frames()
     say("INFO", {**info, "ranks": size})
+    sizes = [cells for cells, _ in passes]
     pieces = {}
-    for cells in sizes:
+    for cells in dict.fromkeys(sizes):  # a size run twice (a budget A/B) is built once
         n = meshes.block_points_per_axis(cells)
         extent = meshes.block_extent(n, rank, size)
         pieces[cells] = (n, extent, meshes.block_base(n, extent))
@@ -163,10 +179,14 @@ def insitu(sizes: list[float], steps: int, warmup: int, pipeline: bool = False):
             break
         if command != "go":
             continue
-        for cells in sizes:
+        for index, (cells, pass_budget) in enumerate(passes):
             n, extent, base = pieces[cells]
             spacing = (1.0 / (n - 1),) * 3
-            name = f"block{int(cells)}"
+            name = f"block{index}"
+            before = engine.budget()["budget"]
+            if pass_budget is not None:
+                engine.budget(pass_budget)
+            budget = engine.budget()["budget"]
             engine.register(name, engine.image(extent, spacing=spacing, point_data={"f": base}))
             engine.activate(name)
             if pipeline:
@@ -188,6 +208,8 @@ def insitu(sizes: list[float], steps: int, warmup: int, pipeline: bool = False):
                 say(
                     "STEP",
                     {
+                        "pass": index,
+                        "budget": budget,
                         "cells": total_cells,
                         "requested_cells": cells,
                         "surface_cells": surface,
@@ -212,9 +234,18 @@ def insitu(sizes: list[float], steps: int, warmup: int, pipeline: bool = False):
                             else 0
                         )
                         pace = comm.bcast(min(3.0, max(0.3, 2.5 * render_ms / 1000.0)), root=0)
-                        say("PACE", {"cells": total_cells, "pace_s": pace, "render_ms": render_ms})
+                        say(
+                            "PACE",
+                            {
+                                "pass": index,
+                                "cells": total_cells,
+                                "pace_s": pace,
+                                "render_ms": render_ms,
+                            },
+                        )
                 else:
                     time.sleep(pace)
+            engine.budget(before)
         say("DONE", {})
     engine.stop()
 
@@ -222,12 +253,11 @@ def insitu(sizes: list[float], steps: int, warmup: int, pipeline: bool = False):
 def main(argv):
     mode = argv[0]
     if mode == "torus":
-        torus()
+        torus(meshes.parse_resolution(argv[1])) if len(argv) > 1 else torus()
     elif mode in ("insitu", "pipeline"):
-        sizes = [float(s) for s in argv[1].split(",")]
         steps = int(argv[2]) if len(argv) > 2 else 10
         warmup = int(argv[3]) if len(argv) > 3 else 2
-        insitu(sizes, steps, warmup, pipeline=mode == "pipeline")
+        insitu(parse_sizes(argv[1]), steps, warmup, pipeline=mode == "pipeline")
     else:
         raise SystemExit(f"unknown mode {mode!r}")
     say("STOPPED", {})

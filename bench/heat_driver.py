@@ -1,14 +1,16 @@
 """``examples/heat.py``'s simulation, timed over a fixed wall-clock window.
 
-    mpiexec -n 2 python bench/heat_driver.py MODE SIZE SECONDS [EVERY]
+    mpiexec -n 2 python bench/heat_driver.py MODE SIZE SECONDS [EVERY [WARMUP]]
 
 MODE is ``none`` (no engine: heat.py --no-engine), ``idle`` (engine started, dataset shown,
 no viewer) or ``viewer`` (the same; the runner connects a viewer and drags before ``go``).
 The step loop is heat.py's own (``HeatSlab.step``, then every EVERY steps ``register`` +
 ``next_timestep``); the only addition is that rank 0 decides every EVERY steps, by a
-broadcast made in every mode alike, whether SECONDS have passed. Rank 0 prints
-``BENCH_INFO`` (after start-up) and ``BENCH_HEAT {steps, seconds, steps_per_s}``; it waits
-for ``go`` on stdin first, with every rank's main thread idle (not spinning).
+broadcast made in every mode alike, whether SECONDS have passed. After ``go`` every mode
+runs the same loop for WARMUP seconds (default 1) untimed, then the timed window. Rank 0
+prints ``BENCH_INFO`` (after start-up) and ``BENCH_HEAT {steps, seconds, steps_per_s, ...}``
+(with the minor page faults per step: see bench/README.md, section 4); it waits for ``go``
+on stdin first, with every rank's main thread idle (not spinning).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import resource
 import select
 import sys
 import time
@@ -54,16 +57,18 @@ def wait_go():
 def main(argv):
     mode, size, seconds = argv[0], int(argv[1]), float(argv[2])
     every = int(argv[3]) if len(argv) > 3 else 10
+    warmup = float(argv[4]) if len(argv) > 4 else 1.0
     slab = heat.HeatSlab(size, comm)
     # Time the halo exchange apart from the compute: waiting here means the other rank was
     # slower (its own step, or the engine's work on it).
-    exchange_time = [0.0]
+    exchange_time = [0.0, 0.0]  # wall, and this thread's CPU (MPI waits spin)
     exchange = slab.exchange
 
     def timed_exchange(u):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.thread_time()
         exchange(u)
         exchange_time[0] += time.perf_counter() - t
+        exchange_time[1] += time.thread_time() - c
 
     slab.exchange = timed_exchange
     engine = None
@@ -122,27 +127,33 @@ def main(argv):
     say("INFO", {**info, "mode": mode, "size": size, "ranks": comm.Get_size()})
     if wait_go() != "go":
         return
-    steps = 0
-    in_step = in_engine = 0.0  # where the time went: the simulation's step, the engine calls
-    started = time.perf_counter()
-    while True:
-        t0 = time.perf_counter()
-        slab.step()
-        t1 = time.perf_counter()
-        in_step += t1 - t0
-        steps += 1
-        if steps % every == 0:
-            if engine is not None:
-                engine.register("temperature", slab.piece(engine))
-                engine.next_timestep(time=steps * heat.ALPHA)
-                in_engine += time.perf_counter() - t1
-            done = time.perf_counter() - started >= seconds if rank == 0 else None
-            if comm.bcast(done, root=0):
-                break
-    elapsed = time.perf_counter() - started
-    say(
-        "HEAT",
-        {
+
+    def window(seconds: float) -> dict:
+        """heat.py's loop for ``seconds``: the same in warm-up and measurement, every mode."""
+        steps = 0
+        in_step = in_engine = 0.0  # where the time went: the simulation's step, the engine calls
+        exchange_time[:] = [0.0, 0.0]
+        compute_cpu = 0.0  # the step's own CPU time, halo exchange excluded: load-robust
+        faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        started = time.perf_counter()
+        while True:
+            t0, c0 = time.perf_counter(), time.thread_time()
+            slab.step()
+            t1 = time.perf_counter()
+            compute_cpu += time.thread_time() - c0
+            in_step += t1 - t0
+            steps += 1
+            if steps % every == 0:
+                if engine is not None:
+                    engine.register("temperature", slab.piece(engine))
+                    engine.next_timestep(time=slab.steps * heat.ALPHA)
+                    in_engine += time.perf_counter() - t1
+                done = time.perf_counter() - started >= seconds if rank == 0 else None
+                if comm.bcast(done, root=0):
+                    break
+        elapsed = time.perf_counter() - started
+        faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
+        return {
             "steps": steps,
             "seconds": elapsed,
             "steps_per_s": steps / elapsed,
@@ -150,6 +161,18 @@ def main(argv):
             "exchange_ms": 1e3 * exchange_time[0] / steps,
             "engine_call_ms": 1e3 * in_engine / max(steps // every, 1),
             "engine_share": in_engine / elapsed,
+            "rank0_minor_faults_per_step": faults / steps,
+            "rank0_compute_cpu_ms": 1e3 * (compute_cpu - exchange_time[1]) / steps,
+        }
+
+    window(warmup)
+    parts.clear()
+    comm.Barrier()
+    result = window(seconds)
+    say(
+        "HEAT",
+        {
+            **result,
             "rank0_engine_parts_ms": {
                 k: [n, round(1e3 * t / max(n, 1), 2)] for k, (n, t) in parts.items()
             },

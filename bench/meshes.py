@@ -1,8 +1,9 @@
 """The benchmark datasets, built the same way for our engine (one piece per rank) and for
 the stock ParaViewWeb server (one process, every piece).
 
-- ``torus_piece``: a bumpy torus surface of ``2 * nu * nv`` triangles (1e6 by default),
-  split along the major angle into ``size`` pieces. What the interaction benchmark renders.
+- ``torus_piece``: a bumpy torus surface of ``2 * nu * nv`` triangles (1e6 by default;
+  ``SMALL_TORUS``: 1e4), split along the major angle into ``size`` pieces. What the
+  interaction benchmarks render.
 - ``block_piece``: a point field on an image-data block of about ``cells`` cells, split
   into slabs along z like ``examples/heat.py``. What the in-situ benchmark steps.
 """
@@ -14,6 +15,18 @@ import math
 import numpy as np
 
 TORUS_NU, TORUS_NV = 1000, 500  # 2 * 1000 * 500 = 1e6 triangles
+SMALL_TORUS = (100, 50)  # 2 * 100 * 50 = 1e4 triangles: the "small scene" of the drag goal
+
+
+def parse_resolution(text: str) -> tuple[int, int]:
+    """``"NUxNV"`` (e.g. ``"100x50"``) as (nu, nv); a clear error otherwise."""
+    try:
+        nu, nv = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"torus resolution must be NUxNV (e.g. 100x50), got {text!r}") from None
+    if nu < 3 or nv < 3:
+        raise ValueError(f"torus resolution needs NU, NV >= 3, got {text!r}")
+    return nu, nv
 
 
 def torus_arrays(rank: int = 0, size: int = 1, nu: int = TORUS_NU, nv: int = TORUS_NV):
@@ -42,8 +55,9 @@ def torus_arrays(rank: int = 0, size: int = 1, nu: int = TORUS_NU, nv: int = TOR
     return points, triangles, scalar
 
 
-def torus_piece(rank: int = 0, size: int = 1, parts=None):
-    """A vtkPolyData piece (``parts``: build several ranks' pieces into one, for stock)."""
+def torus_piece(rank: int = 0, size: int = 1, parts=None, nu: int = TORUS_NU, nv: int = TORUS_NV):
+    """A vtkPolyData piece of the ``nu`` x ``nv`` torus (``parts``: build several ranks'
+    pieces into one, for stock)."""
     from vtkmodules.util import numpy_support as ns
     from vtkmodules.vtkCommonCore import vtkPoints
     from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkPolyData
@@ -51,7 +65,7 @@ def torus_piece(rank: int = 0, size: int = 1, parts=None):
     ranks = parts if parts is not None else [rank]
     pts, tris, vals, base = [], [], [], 0
     for r in ranks:
-        p, t, s = torus_arrays(r, size)
+        p, t, s = torus_arrays(r, size, nu, nv)
         pts.append(p)
         tris.append(t + base)
         vals.append(s)

@@ -7,6 +7,7 @@ Sections (bench/README.md says what each figure means and how it is measured):
   machine      CPU, cores, memory, ParaView / OpenMPI / Chromium / Mesa versions, date
   interaction  a 10 s scripted drag in headless Chromium, 600x600, 1e6 triangles on 2 ranks,
                against our engine and against stock ParaViewWeb + vtk.js RemoteView
+  small        the same drag on a 1e4-triangle torus: ours (2 ranks) | stock at its best
   profile      where a 1e6-triangle frame's time goes (StillRender, capture, LOD, encode)
   insitu       next_timestep() -> frame painted in the browser, 1e5/1e6/1e7 cells, 1/2/4 ranks
   zerocopy     register() time and resident-memory growth, 1e6..1e8 float64 values
@@ -36,6 +37,8 @@ import threading
 import time
 from pathlib import Path
 
+import meshes  # bench/meshes.py (this script's directory is on the path)
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 PY = sys.executable
@@ -43,6 +46,7 @@ RESULTS = BENCH / "results"
 SECTIONS = [
     "machine",
     "interaction",
+    "small",
     "profile",
     "insitu",
     "pipeline",
@@ -455,15 +459,26 @@ def analyze_drag(data: dict, kind: str) -> dict:
     }
 
 
-def drag_ours(duration: float, bind_none: bool = True, env: dict | None = None):
-    """Our engine, 2 ranks, the 1e6-triangle torus split in two; one scripted drag.
+def drag_ours(
+    duration: float, bind_none: bool = True, env: dict | None = None, torus: str | None = None
+):
+    """Our engine, 2 ranks, the 1e6-triangle torus (``torus``: another resolution, "NUxNV")
+    split in two; one scripted drag.
 
     Unbound ranks by default: in one A/B each (5 s drags, load average ~12 on 2 cores),
     ``--bind-to none`` gave 13.4 painted fps (render p50 33 ms) where OpenMPI's default
     core binding gave 4.0 (114 ms); ``LP_NUM_THREADS=1`` with binding 5.4, unbound with
     ``LP_NUM_THREADS=2`` 11.2: llvmpipe's threads need the free core, not a thread count."""
     driver = Proc(
-        mpiexec(2, BENCH / "engine_driver.py", "torus", bind_none=bind_none, env=env), "engine"
+        mpiexec(
+            2,
+            BENCH / "engine_driver.py",
+            "torus",
+            *([torus] if torus else []),
+            bind_none=bind_none,
+            env=env,
+        ),
+        "engine",
     )
     try:
         info = driver.expect_json("INFO", 180)
@@ -499,8 +514,9 @@ def drag_ours(duration: float, bind_none: bool = True, env: dict | None = None):
     return result, data
 
 
-def drag_stock(duration: float, best: bool = False) -> tuple[dict, dict]:
-    """ParaView's own paraview.web protocols + vtk.js RemoteView, the same torus, one drag.
+def drag_stock(duration: float, best: bool = False, torus: str | None = None) -> tuple[dict, dict]:
+    """ParaView's own paraview.web protocols + vtk.js RemoteView, the same torus (``torus``:
+    "NUxNV" as for ``drag_ours``), one drag.
 
     ``best``: stock at its best instead: ParaView's interactive LOD on, and a page
     (web/stock_best.js) that drives the protocols as their animation loop expects (down,
@@ -508,7 +524,8 @@ def drag_stock(duration: float, best: bool = False) -> tuple[dict, dict]:
     secret = "bench-" + os.urandom(8).hex()
     stock = Proc(
         [PY, "-u", BENCH / "stock_server.py", "--host", "127.0.0.1", "--port", "0",
-         "--authKey", secret, "--timeout", "0", *(["--lod"] if best else [])],
+         "--authKey", secret, "--timeout", "0", *(["--lod"] if best else []),
+         *(["--torus", torus] if torus else [])],
         "stock server",
     )  # fmt: skip
     try:
@@ -577,10 +594,6 @@ def bench_interaction(cfg) -> dict:
                 out[kind] = result
                 out["_raw"][kind] = {k: data.get(k) for k in ("frames", "moves", "window")}
     o, s = out["ours"], out["stock"]
-
-    def ratio(a, b):
-        return rnd(a / b, 2) if a is not None and b else None
-
     out["ratios_ours_over_stock"] = {
         "fps_received": ratio(o["fps_received"], s["fps_received"]),
         "fps_painted": ratio(o["fps_painted"], s["fps_painted"]),
@@ -589,6 +602,49 @@ def bench_interaction(cfg) -> dict:
         "bytes_per_frame": ratio(o["bytes_per_frame_p50"], s["bytes_per_frame_p50"]),
     }
     b = out["stock_best"]
+    out["ratios_ours_over_stock_best"] = {
+        "fps_painted": ratio(o["fps_painted"], b["fps_painted"]),
+        "latency_p50": ratio(o["latency_p50_ms"], b["latency_p50_ms"]),
+        "latency_p95": ratio(o["latency_p95_ms"], b["latency_p95_ms"]),
+    }
+    return out
+
+
+def ratio(a, b):
+    return rnd(a / b, 2) if a is not None and b else None
+
+
+def bench_small(cfg) -> dict:
+    """The drag on a small scene (the 1e4-triangle torus): ours (2 ranks) against stock at
+    its best, ``cfg.interaction_repeats`` drags each, interleaved; the run with the most
+    frames painted counts, as in ``bench_interaction``."""
+    duration, torus = cfg.drag_seconds, "x".join(map(str, meshes.SMALL_TORUS))
+    out: dict = {
+        "size": [600, 600],
+        "drag_seconds": duration,
+        "hz": 60,
+        "torus": torus,
+        "runs": {},
+        "_raw": {},
+    }
+    for repeat in range(cfg.interaction_repeats):
+        for kind, fn, what in (
+            ("ours", lambda d: drag_ours(d, torus=torus), "our engine, 2 ranks"),
+            (
+                "stock_best",
+                lambda d: drag_stock(d, best=True, torus=torus),
+                "stock ParaViewWeb at its best (LOD, down/move/up driver), 1 process",
+            ),
+        ):
+            log(f"small: {what}, {torus} torus ({repeat + 1}/{cfg.interaction_repeats})")
+            result, data = fn(duration)
+            out["runs"].setdefault(kind, []).append(
+                {k: result[k] for k in ("fps_painted", "latency_p50_ms", "latency_p95_ms")}
+            )
+            if kind not in out or result["fps_painted"] > out[kind]["fps_painted"]:
+                out[kind] = result
+                out["_raw"][kind] = {k: data.get(k) for k in ("frames", "moves", "window")}
+    o, b = out["ours"], out["stock_best"]
     out["ratios_ours_over_stock_best"] = {
         "fps_painted": ratio(o["fps_painted"], b["fps_painted"]),
         "latency_p50": ratio(o["latency_p50_ms"], b["latency_p50_ms"]),
@@ -636,8 +692,8 @@ def bench_profile(cfg) -> dict:
 def bench_pipeline(cfg) -> dict:
     """next_timestep() -> painted frame at 1e6 cells on 2 ranks: plain surface, then an
     outline + slice + contour pipeline (its cost per step: the frame's ``pipelineMs``)."""
-    plain = bench_insitu(cfg, mode="insitu", ranks_list=[2], sizes=[1e6])
-    piped = bench_insitu(cfg, mode="pipeline", ranks_list=[2], sizes=[1e6])
+    plain = bench_insitu(cfg, mode="insitu", ranks_list=[2], sizes=[1e6], budget_ab=False)
+    piped = bench_insitu(cfg, mode="pipeline", ranks_list=[2], sizes=[1e6], budget_ab=False)
     return {
         "rows": [{"view": "surface", **r} for r in plain["rows"]]
         + [{"view": "outline+slice+contour", **r} for r in piped["rows"]],
@@ -645,13 +701,28 @@ def bench_pipeline(cfg) -> dict:
     }
 
 
-def bench_insitu(cfg, mode: str = "insitu", ranks_list=None, sizes=None) -> dict:
+def insitu_passes(sizes, ranks: int, cfg, budget_ab: bool) -> str:
+    """The driver's size list for ``ranks``: with ``budget_ab``, the goal's case (1e6 cells
+    on 2 ranks) runs a second time right after the first, at ``cfg.insitu_ab_budget``."""
+    items = []
+    for cells in sizes:
+        if ranks > 2 and cells > cfg.insitu_max_oversubscribed:
+            continue
+        items.append(f"{cells:g}")
+        if budget_ab and cfg.insitu_ab_budget and ranks == 2 and abs(cells - 1e6) < 1:
+            items.append(f"{cells:g}@{cfg.insitu_ab_budget:g}")
+    return ",".join(items)
+
+
+def bench_insitu(cfg, mode: str = "insitu", ranks_list=None, sizes=None, budget_ab=True) -> dict:
+    """Per size: how often a step got a frame of its own (the render budget skips a step's
+    first frame when its allowance is spent), the latency to that frame, and the latency to
+    the first frame of that step or a newer one (what a viewer waits for anything new)."""
     sizes = sizes or cfg.insitu_sizes
     rows = []
     raw = {}
     for ranks in ranks_list or cfg.insitu_ranks:
-        these = [s for s in sizes if not (ranks > 2 and s > cfg.insitu_max_oversubscribed)]
-        label = ",".join(f"{s:g}" for s in these)
+        label = insitu_passes(sizes, ranks, cfg, budget_ab)
         log(f"{mode}: {ranks} rank(s), cells {label}")
         driver = Proc(
             mpiexec(ranks, BENCH / "engine_driver.py", mode, label, cfg.insitu_steps, 2),
@@ -674,7 +745,7 @@ def bench_insitu(cfg, mode: str = "insitu", ranks_list=None, sizes=None) -> dict
                     steps.append(json.loads(payload))
                 elif tag == "PACE":
                     p = json.loads(payload)
-                    paces[p["cells"]] = p["pace_s"]
+                    paces[p["pass"]] = p["pace_s"]
                 elif tag == "DONE":
                     break
             time.sleep(1.0)
@@ -688,21 +759,21 @@ def bench_insitu(cfg, mode: str = "insitu", ranks_list=None, sizes=None) -> dict
         painted = sorted(
             (f for f in data["frames"] if f.get("t_paint")), key=lambda f: f["t_paint"]
         )
-        by_cells: dict = {}
+        by_pass: dict = {}
         for step in steps:
             if step["warmup"]:
                 continue
-            answer = next(
-                (
-                    f
-                    for f in painted
-                    if f.get("timestep", -1) >= step["timestep"] and f["t_paint"] >= step["t_call"]
-                ),
-                None,
-            )
-            entry = by_cells.setdefault(
-                step["cells"],
+            after = [f for f in painted if f["t_paint"] >= step["t_call"]]
+            # Anything of this step or newer (a skipped step is answered by a later one) ...
+            answer = next((f for f in after if f.get("timestep", -1) >= step["timestep"]), None)
+            # ... and a frame of this very step (its first frame, or its full still later).
+            own = next((f for f in after if f.get("timestep") == step["timestep"]), None)
+            entry = by_pass.setdefault(
+                step["pass"],
                 {
+                    "cells": step["cells"],
+                    "budget": step["budget"],
+                    "own": [],
                     "lat": [],
                     "swap": [],
                     "queue": [],
@@ -716,6 +787,8 @@ def bench_insitu(cfg, mode: str = "insitu", ranks_list=None, sizes=None) -> dict
                 },
             )
             entry["swap"].append(step["t_return"] - step["t_call"])
+            if own is not None:
+                entry["own"].append(own["t_paint"] - step["t_call"])
             if answer is None:
                 entry["missing"] += 1
                 continue
@@ -729,16 +802,24 @@ def bench_insitu(cfg, mode: str = "insitu", ranks_list=None, sizes=None) -> dict
                 entry["paint"].append(answer["t_paint"] - answer["t_recv"])
                 if answer.get("pipelineMs") is not None:
                     entry["pipeline"].append(answer["pipelineMs"])
-        for cells, e in sorted(by_cells.items()):
+        for index, e in sorted(by_pass.items()):
+            n = len(e["lat"]) + e["missing"]
             rows.append(
                 {
                     "ranks": ranks,
-                    "cells": cells,
+                    "cells": e["cells"],
                     "requested_cells": e["requested"],
+                    "budget": e["budget"],
                     "surface_quads_drawn": e["surface"],
-                    "steps": len(e["lat"]) + e["missing"],
+                    "steps": n,
                     "missing_frames": e["missing"],
-                    "pace_s": rnd(paces.get(cells), 2),
+                    "pace_s": rnd(paces.get(index), 2),
+                    # Steps painted with a frame of their own, and how soon (those steps only).
+                    "own_frames": len(e["own"]),
+                    "own_frame_fraction": rnd(len(e["own"]) / n, 2) if n else None,
+                    "own_latency_p50_ms": rnd(pct(e["own"], 50)),
+                    "own_latency_p95_ms": rnd(pct(e["own"], 95)),
+                    # Until a frame of this step or a newer one is painted (every step).
                     "latency_p50_ms": rnd(pct(e["lat"], 50)),
                     "latency_p95_ms": rnd(pct(e["lat"], 95)),
                     "next_timestep_return_ms_p50": rnd(median(e["swap"])),
@@ -838,13 +919,32 @@ class DragViewer:
         self.thread.join(30)
 
 
+# The same glibc malloc settings for every mode: freed memory stays in the heap (no trim,
+# arrays up to 32 MB never mmapped). With glibc's defaults heat.py without the engine gave
+# its heap top back to the kernel every step and faulted it in again (~1300 minor faults
+# per step at size 96, ~2-3 ms of a ~5 ms step), while the engine, holding each registered
+# array until the next one, kept the heap top in use and spared the simulation most of
+# them: the "engine makes the simulation faster" of earlier runs (bench/README.md, 4.).
+HEAT_MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": 32 * 2**20, "MALLOC_TRIM_THRESHOLD_": 2**40}
+HEAT_MODES = ("none", "idle", "viewer")
+
+
 def bench_overhead(cfg) -> dict:
-    """Each mode runs ``cfg.heat_repeats`` times, interleaved; the best window counts (other
-    processes on a shared machine only ever slow a window down)."""
+    """Each mode runs ``cfg.heat_repeats`` times, interleaved (the order reversed every other
+    round, so no mode always comes first); the best window counts (other processes on a
+    shared machine only ever slow a window down)."""
     size, seconds = cfg.heat_size, cfg.heat_seconds
-    out = {"size": size, "ranks": 2, "every": 10, "seconds": seconds, "runs": {}, "all": {}}
+    out = {
+        "size": size,
+        "ranks": 2,
+        "every": 10,
+        "seconds": seconds,
+        "malloc_env": HEAT_MALLOC_ENV,
+        "runs": {},
+        "all": {},
+    }
     for repeat in range(cfg.heat_repeats):
-        for mode in ("none", "idle", "viewer"):
+        for mode in HEAT_MODES if repeat % 2 == 0 else HEAT_MODES[::-1]:
             log(
                 f"overhead: heat.py --size {size}, 2 ranks, mode {mode} ({repeat + 1}/{cfg.heat_repeats})"
             )
@@ -856,14 +956,17 @@ def bench_overhead(cfg) -> dict:
     base = out["runs"]["none"]["steps_per_s"]
     out["idle_ratio"] = rnd(out["runs"]["idle"]["steps_per_s"] / base, 3)
     out["viewer_ratio"] = rnd(out["runs"]["viewer"]["steps_per_s"] / base, 3)
-    out["steps_per_s_all"] = {
-        m: [rnd(r["steps_per_s"]) for r in rs] for m, rs in out["all"].items()
-    }
+    out["steps_per_s_all"] = {m: [rnd(r["steps_per_s"]) for r in out["all"][m]] for m in HEAT_MODES}
     return out
 
 
 def heat_window(mode: str, size: int, seconds: float) -> dict:
-    driver = Proc(mpiexec(2, BENCH / "heat_driver.py", mode, size, seconds, 10), f"heat {mode}")
+    """One window of one mode: every mode with OpenMPI's default binding (a core per rank),
+    the same allocator settings, the same loop and a 1 s untimed warm-up."""
+    driver = Proc(
+        mpiexec(2, BENCH / "heat_driver.py", mode, size, seconds, 10, 1.0, env=HEAT_MALLOC_ENV),
+        f"heat {mode}",
+    )
     viewer = None
     try:
         info = driver.expect_json("INFO", 180)
@@ -1162,6 +1265,58 @@ def table(results: dict) -> str:
     elif isinstance(it, dict) and "error" in it:
         section("1. interaction")
         row("error", it["error"].splitlines()[0][:120])
+    sm = results.get("small")
+    if isinstance(sm, dict) and "ours" in sm:
+        o, b, rb = sm["ours"], sm["stock_best"], sm["ratios_ours_over_stock_best"]
+        section(
+            f"1b. small scene: best of {len(sm['runs'].get('ours', []))} {sm['drag_seconds']:.0f} s drags at 60 Hz, 600x600, ~1e4 triangles (ours | stock at its best | ours/stock)",
+            key="small",
+        )
+        row("cells rendered (ours 2 ranks | stock 1 process)", f"{o['cells']} | {b['cells']}")
+        row(
+            "frames/s painted",
+            f"{fmt(o['fps_painted'])} | {fmt(b['fps_painted'])} | x{fmt(rb['fps_painted'], digits=2)}",
+            ">= 60",
+        )
+        row(
+            "input -> new frame p50 (ms)",
+            f"{fmt(o['latency_p50_ms'])} | {fmt(b['latency_p50_ms'])} | x{fmt(rb['latency_p50'], digits=2)}",
+            "<= 25",
+        )
+        row(
+            "input -> new frame p95 (ms)",
+            f"{fmt(o['latency_p95_ms'])} | {fmt(b['latency_p95_ms'])} | x{fmt(rb['latency_p95'], digits=2)}",
+        )
+        row(
+            "moves never answered during observation",
+            f"{o['latency_unanswered']} of {o['events_sent']} | {b['latency_unanswered']} of {b['events_sent']}",
+        )
+        lo, lb = o["latency_parts_p50_ms"], b["latency_parts_p50_ms"]
+        row(
+            "latency parts p50 wait/server/deliver/paint",
+            f"{lo['wait']}/{lo['server']}/{lo['deliver']}/{lo['paint']} | {lb['wait']}/{lb['server']}/{lb['deliver']}/{lb['paint']}",
+        )
+        row(
+            "server render / encode ms p50 (ours)",
+            f"{fmt(o['server_render_ms_p50'])} / {fmt(o['server_encode_ms_p50'])}",
+        )
+        row(
+            "bytes per frame p50",
+            f"{fmt(o['bytes_per_frame_p50'], digits=0)} | {fmt(b['bytes_per_frame_p50'], digits=0)}",
+        )
+        row(
+            "every run: fps painted, p50 ms",
+            " | ".join(
+                ", ".join(
+                    f"{fmt(r['fps_painted'])} fps {fmt(r['latency_p50_ms'], digits=0)}"
+                    for r in sm["runs"].get(k, [])
+                )
+                for k in ("ours", "stock_best")
+            ),
+        )
+    elif isinstance(sm, dict) and "error" in sm:
+        section("1b. small scene")
+        row("error", sm["error"].splitlines()[0][:120])
     pr = results.get("profile")
     if isinstance(pr, dict) and "torus" in pr:
         section(
@@ -1185,13 +1340,18 @@ def table(results: dict) -> str:
             "2. in-situ: next_timestep() -> frame painted (image-data blocks, Surface)",
             key="insitu",
         )
+        row(
+            "ranks, cells, render budget",
+            "steps with a frame of their own: p50 / p95 ms over those | until a frame of the step or newer: p50 / p95",
+        )
         for r in ins["rows"]:
             target = (
                 "p50 <= 100" if (r["ranks"] == 2 and abs(r["requested_cells"] - 1e6) < 1) else ""
             )
             row(
-                f"{r['ranks']} rank(s), {r['cells']:.2e} cells",
-                f"p50 {fmt(r['latency_p50_ms'])}  p95 {fmt(r['latency_p95_ms'])} ms  (render {fmt(r['render_encode_ms_p50'])}, swap {fmt(r['next_timestep_return_ms_p50'])}, n={r['steps']}{', missing ' + str(r['missing_frames']) if r['missing_frames'] else ''})",
+                f"{r['ranks']} rank(s), {r['cells']:.2e} cells, budget {fmt(r.get('budget'), digits=2)}",
+                f"own {r.get('own_frames')}/{r['steps']}: {fmt(r.get('own_latency_p50_ms'))} / {fmt(r.get('own_latency_p95_ms'))} | "
+                f"{fmt(r['latency_p50_ms'])} / {fmt(r['latency_p95_ms'])} ms  (render {fmt(r['render_encode_ms_p50'])}, swap {fmt(r['next_timestep_return_ms_p50'])}, pace {fmt(r.get('pace_s'), digits=2)} s{', missing ' + str(r['missing_frames']) if r['missing_frames'] else ''})",
                 target,
             )
     elif isinstance(ins, dict) and "error" in ins:
@@ -1231,11 +1391,11 @@ def table(results: dict) -> str:
                 for m in ("none", "idle", "viewer")
             ),
         )
-        for mode in ("none", "idle", "viewer"):
+        for mode in HEAT_MODES:
             r = rr[mode]
             row(
                 f"  {mode}: step / halo wait / next_timestep call ms",
-                f"{fmt(r.get('step_ms'), digits=2)} / {fmt(r.get('exchange_ms'), digits=2)} / {fmt(r.get('engine_call_ms'))} (engine calls {fmt(100 * (r.get('engine_share') or 0))}% of the time)",
+                f"{fmt(r.get('step_ms'), digits=2)} / {fmt(r.get('exchange_ms'), digits=2)} / {fmt(r.get('engine_call_ms'))} (engine calls {fmt(100 * (r.get('engine_share') or 0))}% of the time; rank 0: step CPU {fmt(r.get('rank0_compute_cpu_ms'), digits=2)} ms, page faults/step {fmt(r.get('rank0_minor_faults_per_step'))})",
             )
         parts = rr["idle"].get("rank0_engine_parts_ms") or {}
         if parts:
@@ -1296,14 +1456,20 @@ def main(argv=None):
     parser.add_argument("--insitu-sizes", default="1e5,1e6,1e7")
     parser.add_argument("--insitu-steps", type=int, default=8)
     parser.add_argument(
+        "--insitu-ab-budget",
+        type=float,
+        default=1.0,
+        help="in-situ: 1e6 cells on 2 ranks again at this render budget (0: not)",
+    )
+    parser.add_argument(
         "--insitu-max-oversubscribed",
         type=float,
         default=1e7,
         help="largest size run on more ranks than cores (default 1e7)",
     )
     parser.add_argument("--heat-size", type=int, default=96)
-    parser.add_argument("--heat-seconds", type=float, default=8.0)
-    parser.add_argument("--heat-repeats", type=int, default=2)
+    parser.add_argument("--heat-seconds", type=float, default=6.0)
+    parser.add_argument("--heat-repeats", type=int, default=3)
     parser.add_argument(
         "--wait-quiet",
         type=float,
@@ -1333,6 +1499,7 @@ def main(argv=None):
     funcs = {
         "machine": lambda c: machine(),
         "interaction": bench_interaction,
+        "small": bench_small,
         "profile": bench_profile,
         "insitu": bench_insitu,
         "pipeline": bench_pipeline,

@@ -4,12 +4,13 @@
 
 One process (ParaView's stock web protocols drive interaction through
 ``HandleInteractionEvent``, which crashes satellites under MPI), the whole
-1e6-triangle torus, a 600x600 view, the protocols a ParaViewWeb Visualizer-style app
-registers for remote rendering, ``SetImageEncoding(0)`` with
+torus (1e6 triangles by default), a 600x600 view, the protocols a ParaViewWeb
+Visualizer-style app registers for remote rendering, ``SetImageEncoding(0)`` with
 ``ParaViewWebPublishImageDelivery(decode=False)`` (the only combination that yields JPEG
 bytes on wslink 2). wslink's defaults otherwise (permessage-deflate on, as a stock
 deployment has it). ``--lod``: ParaView's interactive LOD for every dataset (LODThreshold 0;
 the protocol renders interactively between a ``down`` and an ``up``), stock at its best.
+``--torus NUxNV``: another torus resolution (``100x50``: the 1e4-triangle small scene).
 
 Measurement only, no behaviour change: each published frame gets ``bench_seq`` (the
 ``seq`` of the newest mouse event handled before the render that produced its image; the
@@ -71,11 +72,13 @@ class BenchImageDelivery(pv_protocols.ParaViewWebPublishImageDelivery):
 class StockServer(pv_wslink.PVServerProtocol):
     authKey = "wslink-secret"
     lod = False
+    torus = (meshes.TORUS_NU, meshes.TORUS_NV)
 
     @staticmethod
     def configure(options):
         StockServer.authKey = options.authKey
         StockServer.lod = options.lod
+        StockServer.torus = meshes.parse_resolution(options.torus)
 
     def port_callback(self, port):
         print(f"STOCK_PORT {port}", flush=True)
@@ -90,7 +93,10 @@ class StockServer(pv_wslink.PVServerProtocol):
         app.SetImageEncoding(0)
 
         source = simple.PVTrivialProducer(registrationName="torus")
-        source.GetClientSideObject().SetOutput(meshes.torus_piece(parts=[0, 1], size=2))
+        nu, nv = StockServer.torus
+        source.GetClientSideObject().SetOutput(
+            meshes.torus_piece(parts=[0, 1], size=2, nu=nu, nv=nv)
+        )
         view = simple.GetActiveViewOrCreate("RenderView")
         view.ViewSize = [600, 600]
         view.OrientationAxesVisibility = 1
@@ -121,6 +127,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     server.add_arguments(parser)
     parser.add_argument("--lod", action="store_true", help="ParaView's interactive LOD on")
+    parser.add_argument(
+        "--torus",
+        default=f"{meshes.TORUS_NU}x{meshes.TORUS_NV}",
+        help="torus resolution NUxNV, 2*NU*NV triangles (default: 1e6 triangles)",
+    )
     args = parser.parse_args()
     StockServer.configure(args)
     server.start_webserver(options=args, protocol=StockServer)
