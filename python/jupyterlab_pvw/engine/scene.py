@@ -24,6 +24,9 @@ class Scene:
         self.view = simple.CreateRenderView()
         self.view.ViewSize = list(size)
         self.view.OrientationAxesVisibility = 1
+        # ParaView's FXAA pass (on by default) is a full-frame pass: in software rendering
+        # it costs as much as drawing the LOD geometry, so only full-size stills get it.
+        self.antialias = bool(self.view.UseFXAA)
         self.lod_threshold: float | None = None  # ParaView's own default until set
         self.producers: dict = {}  # name -> (producer, display)
         self.pipeline = Pipeline(simple, channel, self.view)  # displays, colours, filters
@@ -238,13 +241,25 @@ class Scene:
             min(b[i] for b in valid) if i % 2 == 0 else max(b[i] for b in valid) for i in range(6)
         ]
 
-    def render(self, camera: Camera | None, size, quality: int, encode: bool, lod: bool = False):
+    def render(
+        self,
+        camera: Camera | None,
+        size,
+        quality: int,
+        encode: bool,
+        lod: bool = False,
+        still: bool = True,
+    ):
         """Collective render + capture; returns (jpeg or None, w, h, total ms, encode ms,
-        LOD used). ``lod``: an interactive render (ParaView's LOD above its threshold)."""
+        LOD used). ``lod``: an interactive render (ParaView's LOD above its threshold);
+        ``still``: a full-quality frame (anti-aliased if ParaView's FXAA is on)."""
         if camera is not None:
             camera.apply_to(self.view.GetActiveCamera())
         if list(self.view.ViewSize) != list(size):
             self.view.ViewSize = list(size)
+        fxaa = int(self.antialias and still)
+        if self.view.UseFXAA != fxaa:
+            self.view.UseFXAA = fxaa
         start = time.perf_counter()
         self.pipeline.prepare_render()  # under the GIL: the shim's render runs no Python
         if self.shim is not None:

@@ -686,13 +686,13 @@ class RenderService(threading.Thread):
         """An interactive render nobody sees, so ParaView builds its LOD geometry now."""
         if self.scene.lod_threshold != command["lod_threshold"]:
             self.scene.set_lod_threshold(command["lod_threshold"])
-        self.scene.render(None, list(self.scene.view.ViewSize), 1, False, lod=True)
+        self.scene.render(None, list(self.scene.view.ViewSize), 1, False, lod=True, still=False)
 
     def _render_size(self, command: dict, camera, size, lod: bool) -> Frame | None:
         scale = command.get("scale", 1.0)
         rendered = [max(wire.MIN_SIZE, round(n * scale)) for n in size]
         jpeg, width, height, ms, encode_ms, used_lod = self.scene.render(
-            camera, rendered, command["quality"], self.rank == 0, lod
+            camera, rendered, command["quality"], self.rank == 0, lod, command.get("still", True)
         )
         if self.rank != 0:
             return None
