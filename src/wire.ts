@@ -85,7 +85,7 @@ export const DRIVER_IDLE_SECONDS = 120;
  * geometry size (MB) above which it does.
  */
 export const RENDER_BUDGET = 0.15;
-export const TARGET_FPS = 30;
+export const TARGET_FPS = 60;
 export const INTERACTIVE_LOD = true;
 export const LOD_THRESHOLD_MB = 20;
 
