@@ -70,6 +70,15 @@ def halves(px):
     return top, bottom
 
 
+def assert_only_rank_1_painted(viewer):
+    """Rank 1's piece (the upper half) is painted, rank 0's (the lower) is thresholded away."""
+    px = pixels(viewer)
+    h, w, _ = px.shape
+    mask = data_mask(px[:, w // 4 : w // 2])  # left of the legend
+    assert mask[: h // 2 - 10].sum() > 1000, "rank 1's cells (value 1) stay"
+    assert mask[h // 2 + 30 :].sum() < 50, "rank 0's cells (value 0) are thresholded away"
+
+
 def names(run):
     return [i["name"] for i in call(run, "engine.pipeline()")]
 
@@ -128,11 +137,7 @@ def test_threshold_removes_cells(run, viewer):
         "engine.add_filter('Threshold', 'grid', 'hot', Scalars=['POINTS', 'value'], LowerThreshold=0.5, UpperThreshold=10)",
     )
     call(run, "engine.hide('cut')")
-    px = pixels(viewer)
-    h, w, _ = px.shape
-    mask = data_mask(px[:, w // 4 : w // 2])  # left of the legend
-    assert mask[: h // 2 - 10].sum() > 1000, "rank 1's cells (value 1) stay"
-    assert mask[h // 2 + 30 :].sum() < 50, "rank 0's cells (value 0) are thresholded away"
+    assert_only_rank_1_painted(viewer)
     call(run, "engine.remove('hot')")
     call(run, "engine.show('cut')")
 
@@ -184,11 +189,7 @@ def test_filters_on_a_numpy_unstructured_grid(run, viewer):
         "LowerThreshold=0.5, UpperThreshold=10)",
     )
     assert call(run, f"{data}.local_cells('hexhot')") == [0, cells[1]], "rank 1's cells only"
-    px = pixels(viewer)
-    h, w, _ = px.shape
-    mask = data_mask(px[:, w // 4 : w // 2])  # left of the legend
-    assert mask[: h // 2 - 10].sum() > 1000, "rank 1's hexahedra are painted"
-    assert mask[h // 2 + 30 :].sum() < 50, "rank 0's are thresholded away"
+    assert_only_rank_1_painted(viewer)
     call(run, "engine.hide('hexhot')")
     # A crinkle clip at x = 11.5 keeps whole hexahedra: columns 0..11 of 23.
     call(

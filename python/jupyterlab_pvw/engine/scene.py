@@ -13,6 +13,7 @@ import time
 import traceback
 
 from .camera import Camera
+from .datasets import prime_ranges
 from .pipeline import Pipeline
 
 
@@ -65,6 +66,7 @@ class Scene:
             self.producers[name] = (producer, None)
             self.pipeline.add_source(name, producer)
         producer = self.producers[name][0]
+        prime_ranges(piece)
         producer.GetClientSideObject().SetOutput(piece)
         if whole is not None:
             producer.WholeExtent = whole
