@@ -30,6 +30,9 @@ class Scene:
         self.antialias = bool(self.view.UseFXAA)
         self.lod_threshold: float | None = None  # ParaView's own default until set
         self.producers: dict = {}  # name -> (producer, display)
+        # Pieces swapped in since the last render, whose range caches are not filled yet:
+        # done at the render, off the simulation's next_timestep() and only if someone looks.
+        self._unprimed: dict = {}
         self.pipeline = Pipeline(simple, channel, self.view)  # displays, colours, filters
         self.active: str | None = None
         self.time = 0.0
@@ -66,7 +69,7 @@ class Scene:
             self.producers[name] = (producer, None)
             self.pipeline.add_source(name, producer)
         producer = self.producers[name][0]
-        prime_ranges(piece)
+        self._unprimed[name] = piece
         producer.GetClientSideObject().SetOutput(piece)
         if whole is not None:
             producer.WholeExtent = whole
@@ -263,6 +266,8 @@ class Scene:
         if self.view.UseFXAA != fxaa:
             self.view.UseFXAA = fxaa
         start = time.perf_counter()
+        while self._unprimed:
+            prime_ranges(self._unprimed.popitem()[1])
         self.pipeline.prepare_render()  # under the GIL: the shim's render runs no Python
         if self.shim is not None:
             jpeg, width, height, encode_ms, used_lod = self.shim.capture_jpeg(
