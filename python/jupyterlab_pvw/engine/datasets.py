@@ -262,15 +262,8 @@ def local_range(piece, association: str, name: str):
     """(min, max) of an array's first component on this rank's piece, or None if absent."""
     from vtkmodules.util import numpy_support
 
-    datasets = [piece]
-    if piece.IsA("vtkMultiBlockDataSet"):
-        datasets, it = [], piece.NewIterator()
-        it.InitTraversal()
-        while not it.IsDoneWithTraversal():
-            datasets.append(it.GetCurrentDataObject())
-            it.GoToNextItem()
     lo, hi = np.inf, -np.inf
-    for ds in datasets:
+    for ds in _datasets(piece):
         attrs = ds.GetPointData() if association == "POINTS" else ds.GetCellData()
         arr = attrs.GetArray(name)
         if arr is not None and arr.GetNumberOfTuples() > 0:
