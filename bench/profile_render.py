@@ -81,7 +81,7 @@ def block(frames: int, cells: float):
         producer.GetClientSideObject().SetOutput(piece)
         producer.MarkModified(producer)
         t2 = time.perf_counter()
-        local_range(piece, "POINTS", "f")
+        local_range(piece, "POINTS", "f", 0)
         t3 = time.perf_counter()
         comm.Barrier()
         t4 = time.perf_counter()

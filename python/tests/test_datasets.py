@@ -221,8 +221,8 @@ def test_local_range_ignores_nan_and_uses_the_first_component():
 
     values = np.array([[1.0, 100.0], [np.nan, -100.0], [-2.0, 0.0], [3.0, 0.0]])
     piece = engine.image((0, 1, 0, 1, 0, 0), point_data={"v": values})
-    assert local_range(piece, "POINTS", "v") == (-2.0, 3.0)
-    assert local_range(piece, "POINTS", "nosuch") is None
+    assert local_range(piece, "POINTS", "v", 0) == (-2.0, 3.0)
+    assert local_range(piece, "POINTS", "nosuch", 0) is None
 
 
 def test_primed_ranges_are_vtks_own_and_vtk_reads_them():

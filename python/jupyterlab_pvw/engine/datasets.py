@@ -238,15 +238,31 @@ def copy_piece(piece):
     return clone
 
 
+def leaf_datasets(data) -> list:
+    """The leaf datasets of a data object (itself if it is not composite; none for None)."""
+    if data is None:
+        return []
+    if data.IsA("vtkCompositeDataSet"):
+        out, it = [], data.NewIterator()
+        it.InitTraversal()
+        while not it.IsDoneWithTraversal():
+            out.append(it.GetCurrentDataObject())
+            it.GoToNextItem()
+        return out
+    return [data]
+
+
+def attributes(dataset, association: str):
+    """A dataset's point data for "POINTS", its cell data otherwise."""
+    return dataset.GetPointData() if association == "POINTS" else dataset.GetCellData()
+
+
 def first_array(piece):
     """(association, name) of the first point array, else the first cell array, else None."""
-    dataset = piece
-    if piece.IsA("vtkMultiBlockDataSet"):
-        it = piece.NewIterator()
-        it.InitTraversal()
-        dataset = it.GetCurrentDataObject() if not it.IsDoneWithTraversal() else None
-        if dataset is None:
-            return None
+    leaves = leaf_datasets(piece)
+    if not leaves or leaves[0] is None:
+        return None
+    dataset = leaves[0]
     for association, attrs in (
         ("POINTS", dataset.GetPointData()),
         ("CELLS", dataset.GetCellData()),
@@ -258,35 +274,32 @@ def first_array(piece):
     return None
 
 
-def local_range(piece, association: str, name: str):
-    """(min, max) of an array's first component on this rank's piece, or None if absent."""
+def local_range(data, association: str, name: str, component: int = -1, positive=False):
+    """(lo, hi) of an array over this rank's part (magnitude when component is -1), or None.
+
+    NaN is ignored, as VTK's GetRange does; ``positive`` keeps values > 0 (log scales).
+    """
     from vtkmodules.util import numpy_support
 
     lo, hi = np.inf, -np.inf
-    for ds in _datasets(piece):
-        attrs = ds.GetPointData() if association == "POINTS" else ds.GetCellData()
-        arr = attrs.GetArray(name)
-        if arr is not None and arr.GetNumberOfTuples() > 0:
-            # numpy, not GetRange: ~20x faster here, and this runs once per step per rank.
-            values = numpy_support.vtk_to_numpy(arr)
-            values = values[:, 0] if values.ndim > 1 else values
-            a, b = float(np.min(values)), float(np.max(values))
-            if a != a or b != b:  # NaN present: ignore it, as GetRange does
-                a, b = float(np.nanmin(values)), float(np.nanmax(values))
-            lo, hi = min(lo, a), max(hi, b)
+    for ds in leaf_datasets(data):
+        arr = attributes(ds, association).GetArray(name)
+        if arr is None or arr.GetNumberOfTuples() == 0:
+            continue
+        # numpy, not GetRange: ~20x faster here, and this runs once per step per rank.
+        values = numpy_support.vtk_to_numpy(arr)
+        if values.ndim > 1:
+            values = (
+                np.linalg.norm(values, axis=1)
+                if component < 0
+                else values[:, min(component, values.shape[1] - 1)]
+            )
+        if positive:
+            values = values[values > 0]
+            if values.size == 0:
+                continue
+        lo, hi = min(lo, float(np.nanmin(values))), max(hi, float(np.nanmax(values)))
     return (lo, hi) if lo <= hi else None
-
-
-def _datasets(piece) -> list:
-    """The datasets of a piece: itself, or the leaves of a multiblock."""
-    if not piece.IsA("vtkMultiBlockDataSet"):
-        return [piece]
-    out, it = [], piece.NewIterator()
-    it.InitTraversal()
-    while not it.IsDoneWithTraversal():
-        out.append(it.GetCurrentDataObject())
-        it.GoToNextItem()
-    return out
 
 
 def _min_max(values) -> tuple[tuple[float, float] | None, tuple[float, float] | None]:
@@ -312,7 +325,7 @@ def prime_ranges(piece) -> None:
     from vtkmodules.util import numpy_support
     from vtkmodules.vtkCommonCore import vtkDataArray, vtkInformationVector
 
-    for dataset in _datasets(piece):
+    for dataset in leaf_datasets(piece):
         for attrs in (dataset.GetPointData(), dataset.GetCellData()):
             for i in range(attrs.GetNumberOfArrays()):
                 array = attrs.GetArray(i)

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from .datasets import attributes, leaf_datasets, local_range
 from .lockstep import agreed_error, error_of
 from .registry import check_name
 
@@ -91,35 +92,17 @@ class _CapturedErrors:
             raise RuntimeError(f"{what} failed: {' | '.join(unique[:3])}")
 
 
-def _datasets(data):
-    """The leaf datasets of a data object (itself if it is not composite)."""
-    if data is None:
-        return []
-    if data.IsA("vtkCompositeDataSet"):
-        out, it = [], data.NewIterator()
-        it.InitTraversal()
-        while not it.IsDoneWithTraversal():
-            out.append(it.GetCurrentDataObject())
-            it.GoToNextItem()
-        return out
-    return [data]
-
-
-def _attributes(dataset, association):
-    return dataset.GetPointData() if association == "POINTS" else dataset.GetCellData()
-
-
 def _count(data) -> int:
     """Points and cells of a data object (0: this rank's part is empty)."""
-    return sum(d.GetNumberOfPoints() + d.GetNumberOfCells() for d in _datasets(data))
+    return sum(d.GetNumberOfPoints() + d.GetNumberOfCells() for d in leaf_datasets(data))
 
 
 def array_names(data) -> dict:
     """{"POINTS": {name: components}, "CELLS": {...}} of the numeric arrays of ``data``."""
     out: dict = {a: {} for a in ASSOCIATIONS}
-    for ds in _datasets(data):
+    for ds in leaf_datasets(data):
         for association in ASSOCIATIONS:
-            attrs = _attributes(ds, association)
+            attrs = attributes(ds, association)
             for i in range(attrs.GetNumberOfArrays()):
                 arr = attrs.GetArray(i)
                 if arr is not None and arr.GetName():
@@ -130,14 +113,14 @@ def array_names(data) -> dict:
 def default_array(data):
     """(association, name) to colour ``data`` by: the active scalars, then the arrays the
     user added (points first), never normals, texture coordinates or ids; None if none."""
-    for ds in _datasets(data):
+    for ds in leaf_datasets(data):
         for association in ASSOCIATIONS:
-            scalars = _attributes(ds, association).GetScalars()
+            scalars = attributes(ds, association).GetScalars()
             if scalars is not None and scalars.GetName():
                 return association, scalars.GetName()
-    for ds in _datasets(data):
+    for ds in leaf_datasets(data):
         for association in ASSOCIATIONS:
-            attrs = _attributes(ds, association)
+            attrs = attributes(ds, association)
             skip = {
                 a.GetName()
                 for a in (attrs.GetNormals(), attrs.GetTCoords(), attrs.GetGlobalIds())
@@ -152,30 +135,6 @@ def default_array(data):
                     continue
                 return association, name
     return None
-
-
-def local_range(data, association, name, component=-1, positive=False):
-    """(lo, hi) of an array over this rank's part (magnitude when component is -1), or None."""
-    from vtkmodules.util import numpy_support
-
-    lo, hi = np.inf, -np.inf
-    for ds in _datasets(data):
-        arr = _attributes(ds, association).GetArray(name)
-        if arr is None or arr.GetNumberOfTuples() == 0:
-            continue
-        values = numpy_support.vtk_to_numpy(arr)
-        if values.ndim > 1:
-            values = (
-                np.linalg.norm(values, axis=1)
-                if component < 0
-                else values[:, min(component, values.shape[1] - 1)]
-            )
-        if positive:
-            values = values[values > 0]
-            if values.size == 0:
-                continue
-        lo, hi = min(lo, float(np.nanmin(values))), max(hi, float(np.nanmax(values)))
-    return (lo, hi) if lo <= hi else None
 
 
 def _is_number(value) -> bool:
@@ -361,7 +320,7 @@ class Pipeline:
         (ParaView would pick them from each rank's own piece, so ranks would disagree)."""
         data = self.output(source)
         bounds = [np.inf, -np.inf] * 3
-        for ds in _datasets(data):
+        for ds in leaf_datasets(data):
             if ds.GetNumberOfPoints():
                 b = ds.GetBounds()
                 bounds = [
@@ -398,7 +357,7 @@ class Pipeline:
                 None,
             )
         )
-        count = sum(self.channel.allgather(sum(d.GetNumberOfPoints() for d in _datasets(data))))
+        count = sum(self.channel.allgather(sum(d.GetNumberOfPoints() for d in leaf_datasets(data))))
 
         def mid(association, name):
             lo, hi = self._reduce(local_range(data, association, name, 0) if data else None)
