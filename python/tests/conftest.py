@@ -100,14 +100,38 @@ class MpiRun:
             pytest.fail(f"the MPI run did not stop; output:\n{''.join(self.log[-40:])}")
 
 
+def engine_run(script: Path = HERE / "mpi_sim.py", args=(), ready: bool = True, **kwargs):
+    """A 2-rank run of ``script`` whose engine has said where it listens (``run.info``) and,
+    with ``ready``, that it shows its data."""
+    run = MpiRun(script, n=2, args=args, **kwargs)
+    run.info = json.loads(run.expect("PVW_INFO"))
+    if ready:
+        run.expect("PVW_READY")
+    return run
+
+
+def close_cleanly(run: MpiRun) -> None:
+    """Stop a run; fail with its log unless every rank exited 0."""
+    assert run.close() == 0, "".join(run.log[-40:])
+
+
+def wait_for(predicate, what: str, timeout: float = 60, interval: float = 0.1):
+    """``predicate()``'s first true value, polled; fails naming ``what`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"timed out waiting for {what} ({timeout} s)")
+
+
 @pytest.fixture(scope="module")
 def sim():
     """A 2-rank simulation with a running engine showing dataset 'grid'."""
-    run = MpiRun(HERE / "mpi_sim.py", n=2)
-    run.info = json.loads(run.expect("PVW_INFO"))
-    run.expect("PVW_READY")
+    run = engine_run()
     yield run
-    assert run.close() == 0, "".join(run.log[-40:])
+    close_cleanly(run)
 
 
 @pytest.fixture(scope="module")

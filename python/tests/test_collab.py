@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import HERE, MpiRun, Viewer, jpeg_pixels
+from conftest import Viewer, close_cleanly, engine_run, jpeg_pixels, wait_for
 
 from jupyterlab_pvw.wslink_client import WslinkError, encode
 
@@ -23,11 +23,9 @@ IDLE_S = 6  # the driver's idle time before control passes, in the idle test onl
 @pytest.fixture(scope="module")
 def engine():
     # No idle hand-over (a slow machine must not pass control mid-test) but where tested.
-    run = MpiRun(HERE / "mpi_sim.py", n=2, args=[json.dumps({"driver_idle_s": None})])
-    run.info = json.loads(run.expect("PVW_INFO"))
-    run.expect("PVW_READY")
+    run = engine_run(args=[json.dumps({"driver_idle_s": None})])
     yield run
-    assert run.close() == 0, "".join(run.log[-40:])
+    close_cleanly(run)
 
 
 @pytest.fixture
@@ -62,16 +60,6 @@ def idle_hand_over(engine):
 
 def presence(viewer):
     return viewer.call("pvw.presence")
-
-
-def wait_for(predicate, timeout=30, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    pytest.fail(f"{what} did not happen within {timeout} s")
 
 
 def test_each_viewer_gets_frames_of_its_own_size(engine, viewers):
@@ -134,7 +122,7 @@ def test_control_passes_when_the_driver_idles_or_leaves(viewers, idle_hand_over)
     )
     carol.drag()
     carol.close()
-    wait_for(lambda: presence(alice)["driver"] == ids["a"], what="hand-over on leaving")
+    wait_for(lambda: presence(alice)["driver"] == ids["a"], "hand-over on leaving", timeout=30)
 
 
 def test_stock_viewport_rpcs(viewers):

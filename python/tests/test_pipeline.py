@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import HERE, MpiRun, Viewer, jpeg_pixels
+from conftest import Viewer, close_cleanly, engine_run, jpeg_pixels
 
 from jupyterlab_pvw.wslink_client import WslinkError
 
@@ -18,11 +18,9 @@ BACKGROUND = np.array([82, 87, 110])  # ParaView's default background
 
 @pytest.fixture(scope="module")
 def run():
-    sim = MpiRun(HERE / "mpi_sim.py", n=2, timeout=180)
-    sim.info = json.loads(sim.expect("PVW_INFO"))
-    sim.expect("PVW_READY")
+    sim = engine_run(timeout=180)
     yield sim
-    assert sim.close() == 0, "".join(sim.log[-40:])
+    close_cleanly(sim)
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import json
 import time
 
 import pytest
-from conftest import HERE, MpiRun, Viewer
+from conftest import Viewer, close_cleanly, engine_run
 
 from jupyterlab_pvw.wslink_client import WslinkError
 
@@ -18,11 +18,9 @@ OPTIONS = {"lod_threshold": 0, "target_fps": 240}
 
 @pytest.fixture(scope="module")
 def fast_sim():
-    run = MpiRun(HERE / "mpi_sim.py", n=2, args=[json.dumps(OPTIONS)])
-    run.info = json.loads(run.expect("PVW_INFO"))
-    run.expect("PVW_READY")
+    run = engine_run(args=[json.dumps(OPTIONS)])
     yield run
-    assert run.close() == 0, "".join(run.log[-40:])
+    close_cleanly(run)
 
 
 @pytest.fixture(scope="module")

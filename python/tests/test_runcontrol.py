@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import HERE, MpiRun, Viewer, jpeg_pixels
+from conftest import HERE, Viewer, close_cleanly, engine_run, jpeg_pixels, wait_for
 
 from jupyterlab_pvw.wslink_client import WslinkError
 
@@ -22,11 +22,10 @@ PAUSE_TIMEOUT_S = 5  # short, for the test: a pause with no viewer ends after th
 def run(tmp_path_factory):
     counters = tmp_path_factory.mktemp("counters")
     options = {"history": 5, "pause_timeout": PAUSE_TIMEOUT_S}
-    sim = MpiRun(HERE / "mpi_run_sim.py", n=2, args=[json.dumps(options), str(counters)])
-    sim.info = json.loads(sim.expect("PVW_INFO"))
+    sim = engine_run(HERE / "mpi_run_sim.py", [json.dumps(options), str(counters)], ready=False)
     sim.counters = counters
     yield sim
-    assert sim.close() == 0, "".join(sim.log[-40:])
+    close_cleanly(sim)
 
 
 @pytest.fixture(scope="module")
@@ -44,16 +43,6 @@ def counters(run) -> list[int]:
         text = path.read_text() if path.exists() else ""
         values.append(int(text) if text else 0)
     return values
-
-
-def wait_for(predicate, what: str, timeout: float = 60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 def steady_counters(run, quiet: float = 2.0) -> list[int]:
