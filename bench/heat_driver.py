@@ -95,8 +95,7 @@ def main(argv):
             setattr(owner, attr, timed)
 
         timer(_commands.Commands, "do_next_timestep", "service: next_timestep")
-        timer(_scene.Scene, "set_piece", "  set_piece (extent allgather, SetOutput)")
-        timer(_scene.Scene, "grow_range", "  grow_range (local range + allreduce + LUT)")
+        timer(_scene.Scene, "set_piece", "  set_piece (SetOutput, MarkModified)")
         timer(_scene.Scene, "set_time", "  set_time")
         timer(_lockstep.CommandChannel, "allgather", "service: allgather (all)")
         timer(_svc.RenderService, "_render", "service: render")
@@ -121,7 +120,9 @@ def main(argv):
     if mode != "none":
         from jupyterlab_pvw import engine
 
-        info = engine.start(size=(600, 600))
+        # Extra engine.start() options for an A/B run (e.g. '{"budget": 0.1}'), as engine_driver.
+        options = json.loads(os.environ.get("BENCH_ENGINE_OPTIONS", "{}"))
+        info = engine.start(size=(600, 600), **options)
         engine.register("temperature", slab.piece(engine))
         engine.activate("temperature")
     say("INFO", {**info, "mode": mode, "size": size, "ranks": comm.Get_size()})

@@ -159,6 +159,23 @@ def test_activate_unknown_name_lists_known_ones(sim):
     assert "'grid'" in out[0] and "nosuch" in out[0]
 
 
+def test_a_step_with_different_data_kinds_on_ranks_is_refused_on_every_rank(sim):
+    """Rank 1 registers a polydata where rank 0 has an image: the step is refused with a
+    message naming both, on every rank, and the next good step goes on from the same count."""
+    before = sim.command("call engine.status()['timestep'] if rank == 0 else None")
+    mixed = (
+        "engine.register('grid', __import__('vtkmodules.vtkCommonDataModel', "
+        "fromlist=['x']).vtkPolyData() if rank == 1 else engine.image((0, 15, 0, 7, 0, 15), "
+        "point_data={'value': np.zeros(16 * 8 * 16)})) or engine.next_timestep()"
+    )
+    out = sim.command(f"call {mixed}")
+    assert out and out[0].startswith("ERROR ValueError: ranks registered different datasets")
+    assert "vtkPolyData" in out[0] and "vtkImageData" in out[0]
+    sim.command("next 3")
+    after = sim.command("call engine.status()['timestep'] if rank == 0 else None")
+    assert int(after[0].removeprefix("RESULT ")) == int(before[0].removeprefix("RESULT ")) + 1
+
+
 def test_start_stop_ten_times_leaks_nothing(sim, viewer):
     def threads():
         return json.loads(

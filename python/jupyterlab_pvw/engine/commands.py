@@ -82,19 +82,21 @@ class Commands:
         return {"active": name}
 
     def do_next_timestep(self, pieces: dict, time: float | None = None):
-        # Agree first on what every rank swaps in, so the collectives below stay matched.
-        local = sorted((n, pieces[n].GetClassName()) for n in self.scene.producers if n in pieces)
+        # Agree first on what every rank swaps in, so the collectives below stay matched;
+        # the image pieces' extents travel in the same gather (set_piece needs them all).
+        names = sorted(n for n in self.scene.producers if n in pieces)
+        local = [(n, pieces[n].GetClassName(), self.scene.local_extent(pieces[n])) for n in names]
         everyone = self.channel.allgather(local)
-        if any(other != everyone[0] for other in everyone):
+        kinds = [[(n, kind) for n, kind, _ in rank] for rank in everyone]
+        if any(other != kinds[0] for other in kinds):
             raise ValueError(
-                f"ranks registered different datasets for this step: {everyone}; "
+                f"ranks registered different datasets for this step: {kinds}; "
                 "every rank must register each shown dataset with the same type"
             )
-        live = {name: pieces[name] for name, _ in local}
-        for name, piece in live.items():
-            if self.looking_back is None:  # looking back: keep the new step, do not show it
-                self.scene.set_piece(name, piece)
-            self.scene.grow_range(name, piece)
+        live = {name: pieces[name] for name in names}
+        if self.looking_back is None:  # looking back: keep the new step, do not show it
+            for i, name in enumerate(names):
+                self.scene.set_piece(name, pieces[name], [rank[i][2] for rank in everyone])
         self.live_pieces.update(live)
         self.timestep += 1
         self.time = float(self.timestep if time is None else time)

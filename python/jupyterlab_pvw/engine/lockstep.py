@@ -46,10 +46,6 @@ def agreed_error(errors: list) -> Exception | None:
     return _ERROR_TYPES.get(kind, RuntimeError)(message)
 
 
-class ChannelClosed(Exception):
-    """The follower was asked to stop waiting (engine stopping)."""
-
-
 class CommandChannel:
     def __init__(self, comm):
         self.comm = comm
@@ -65,17 +61,23 @@ class CommandChannel:
         self.comm.Ibcast(header, root=0).Wait()
         self.comm.Bcast(np.frombuffer(payload, dtype=np.uint8).copy(), root=0)
 
-    def receive(self, should_stop=lambda: False) -> dict:
-        """Followers: wait for rank 0's next command without spinning."""
+    def receive(self, wake=None) -> dict:
+        """Followers: wait for rank 0's next command without spinning.
+
+        ``wake`` (a ``threading.Event``): set when a command is about to come, e.g. this
+        rank's main thread has just made a collective call that rank 0 will broadcast; the
+        wait then polls at its fastest again instead of sleeping up to ``POLL_IDLE_S``.
+        """
         header = np.zeros(1, dtype=np.int64)
         request = self.comm.Ibcast(header, root=0)
         delay, started = POLL_MIN_S, time.monotonic()
         while not request.Test():
-            if should_stop():
-                # An outstanding Ibcast cannot be cancelled; the caller only stops like this
-                # when rank 0 is gone, and then the process is ending anyway.
-                raise ChannelClosed()
-            time.sleep(delay)
+            if wake is None:
+                time.sleep(delay)
+            elif wake.wait(delay):
+                wake.clear()
+                delay, started = POLL_MIN_S, time.monotonic()
+                continue
             idle = time.monotonic() - started > IDLE_AFTER_S
             delay = POLL_IDLE_S if idle else min(delay * 2, POLL_MAX_S)
         payload = np.empty(int(header[0]), dtype=np.uint8)

@@ -28,7 +28,7 @@ from .camera import Camera
 from .commands import Commands
 from .history import DEFAULT_MEMORY_MB, History
 from .interaction import CameraInput
-from .lockstep import ChannelClosed, CommandChannel
+from .lockstep import CommandChannel
 from .runcontrol import DEFAULT_PAUSE_TIMEOUT_S, STEP_BOUNDARIES, RunControl
 from .scene import Scene
 
@@ -112,6 +112,8 @@ class RenderService(threading.Thread):
         # Main-thread calls, matched by sequence number across ranks.
         self._calls: dict[int, Call] = {}
         self._call_seq = 0
+        # Followers: set by a main-thread call so the service polls for rank 0's command fast.
+        self._call_posted = threading.Event()
         # Everything below is guarded by _cond (leader state and settings).
         self._cond = threading.Condition()
         self._call_queue: collections.deque[Call] = collections.deque()
@@ -157,6 +159,8 @@ class RenderService(threading.Thread):
             if self.rank == 0:
                 self._call_queue.append(call)
             self._cond.notify_all()
+        if self.rank != 0:
+            self._call_posted.set()
         return call
 
     def wait_call(self, call: Call):
@@ -412,8 +416,6 @@ class RenderService(threading.Thread):
                 self._lead()
             else:
                 self._follow()
-        except ChannelClosed:
-            pass
         except BaseException:
             self._die(traceback.format_exc())
         finally:
@@ -454,7 +456,7 @@ class RenderService(threading.Thread):
 
     def _follow(self):
         while True:
-            command = self.channel.receive()
+            command = self.channel.receive(wake=self._call_posted)
             if command["op"] == "stop":
                 self._close()
                 return
