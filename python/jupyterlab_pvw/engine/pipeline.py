@@ -137,6 +137,20 @@ def default_array(data):
     return None
 
 
+
+def _stop_domain_refresh(*proxies) -> None:
+    """Stop ParaView refreshing property domains after each data update of ``proxies``.
+
+    The consumers of a proxy (its display, filters on it) and a display itself observe
+    data updates to refresh the array lists of their properties for a GUI's menus; a
+    display's refresh gathers the displayed data's information with every array's range:
+    about a fifth of a new step's render (perf). Nothing here reads those lists
+    (``properties()`` lists the arrays from the data itself), so the observers go; ones
+    added later are removed as they come (a new display, a new filter on an input).
+    """
+    for proxy in proxies:
+        proxy.SMProxy.RemoveObservers("UpdateDataEvent")
+
 def _is_number(value) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
@@ -293,6 +307,7 @@ class Pipeline:
 
         self._agree(create, delete)
         proxy = made[0]
+        _stop_domain_refresh(source.proxy)  # the new filter's own observer on its input
         item = Item(name, kind, input, proxy)
         defaults = self._global_defaults(kind, source)  # collective
 
@@ -572,6 +587,7 @@ class Pipeline:
             # Set explicitly: Show picks a default from each rank's own piece, which differs.
             item.display.Representation = item.representation
             item.display.Opacity = item.opacity
+            _stop_domain_refresh(item.proxy, item.display)
         else:
             self.simple.Show(item.proxy, self.view)
         item.visible = True
