@@ -81,13 +81,14 @@ export const DRIVER_IDLE_SECONDS = 120;
 
 /**
  * The engine's render defaults: the fraction of the time it may render while the simulation
- * steps, the frame rate reduced drag frames aim for, whether drags use ParaView's LOD and the
- * geometry size (MB) above which it does.
+ * steps, the frame rate reduced drag frames aim for, whether drags use ParaView's LOD, the
+ * geometry size (MB) above which it does and how finely it decimates (LODResolution, 0..1).
  */
 export const RENDER_BUDGET = 0.15;
 export const TARGET_FPS = 60;
 export const INTERACTIVE_LOD = true;
 export const LOD_THRESHOLD_MB = 20;
+export const LOD_RESOLUTION = 0.25;
 
 /**
  * Encode one message as the binary frames to send.

@@ -37,6 +37,7 @@ const ENTRIES: Record<string, string> = {
   TARGET_FPS: 'render.targetFps',
   INTERACTIVE_LOD: 'render.lod',
   LOD_THRESHOLD_MB: 'render.lodThresholdMB',
+  LOD_RESOLUTION: 'render.lodResolution',
   PRESENCE_TOPIC: 'presenceTopic',
   IDENTIFY_METHOD: 'identifyMethod',
   DRIVER_IDLE_SECONDS: 'driverIdleSeconds'

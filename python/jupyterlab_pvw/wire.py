@@ -37,6 +37,8 @@ RENDER_BUDGET: float = _WIRE["render"]["budget"]
 TARGET_FPS: float = _WIRE["render"]["targetFps"]
 INTERACTIVE_LOD: bool = _WIRE["render"]["lod"]
 LOD_THRESHOLD_MB: float = _WIRE["render"]["lodThresholdMB"]
+# How finely ParaView decimates (its LODResolution, 0..1): coarse, as drag frames are small.
+LOD_RESOLUTION: float = _WIRE["render"]["lodResolution"]
 PRESENCE_TOPIC: str = _WIRE["presenceTopic"]
 IDENTIFY_METHOD: str = _WIRE["identifyMethod"]  # only the Jupyter proxy's reaches the engine
 DRIVER_IDLE_S: float = _WIRE["driverIdleSeconds"]

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from jupyterlab_pvw.engine.budget import MIN_FPS, Plan, RenderBudget, check_budget
+from jupyterlab_pvw.engine.budget import (
+    MIN_FPS,
+    Plan,
+    RenderBudget,
+    check_budget,
+    check_lod_resolution,
+)
 
 
 class FakeClock:
@@ -140,3 +146,10 @@ def test_bad_budgets_are_refused_with_the_range():
         with pytest.raises(ValueError, match=r"\(0, 1\]"):
             check_budget(bad)
     assert check_budget("0.3") == 0.3
+
+
+def test_bad_lod_resolutions_are_refused_with_the_range():
+    for bad in (-0.1, 1.5, float("nan"), "fine", None, True):
+        with pytest.raises(ValueError, match=r"\[0, 1\]"):
+            check_lod_resolution(bad)
+    assert check_lod_resolution(0) == 0.0 and check_lod_resolution("0.5") == 0.5

@@ -13,7 +13,7 @@ from conftest import Viewer, close_cleanly, engine_run
 
 from jupyterlab_pvw.wslink_client import WslinkError
 
-OPTIONS = {"lod_threshold": 0, "target_fps": 240}
+OPTIONS = {"lod_threshold": 0, "target_fps": 240, "lod_resolution": 0.1}
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,7 @@ def drag_frames(viewer) -> tuple[list[dict], dict]:
     return during, settled
 
 
-def test_drag_frames_are_reduced_and_a_full_still_follows(viewer):
+def test_drag_frames_are_reduced_and_a_full_still_follows(fast_sim, viewer):
     viewer.call("pvw.quality", [80, 35, 60])
     try:
         during, settled = drag_frames(viewer)
@@ -51,6 +51,8 @@ def test_drag_frames_are_reduced_and_a_full_still_follows(viewer):
     assert {f["quality"] for f in during} == {35}, "drag frames have the interactive quality"
     assert settled["quality"] == 80
     assert any(f["lod"] for f in during), "drag frames should use ParaView's LOD geometry"
+    resolution = fast_sim.command("call engine._session.service.scene.view.LODResolution")
+    assert resolution == ["RESULT 0.1"], "the lod_resolution option is ParaView's LODResolution"
     small = [f for f in during if f["scale"] < 1]
     assert small, "drag frames should be rendered at a fraction of the view size"
     assert all(f["size"][0] < viewer.size[0] for f in small), "a reduced frame is smaller"

@@ -64,6 +64,20 @@ def check_budget(value) -> float:
     return v
 
 
+def check_lod_resolution(value) -> float:
+    """ParaView's LODResolution from a user: a number in [0, 1]; a clear error otherwise."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        v = math.nan
+    if isinstance(value, bool) or not 0.0 <= v <= 1.0:
+        raise ValueError(
+            "lod_resolution is how finely ParaView decimates geometry while you drag, "
+            f"a number in [0, 1] (0.25: coarse, 1: finest), got {value!r}"
+        )
+    return v
+
+
 class RenderBudget:
     def __init__(
         self,

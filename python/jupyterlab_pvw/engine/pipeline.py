@@ -137,7 +137,6 @@ def default_array(data):
     return None
 
 
-
 def _stop_domain_refresh(*proxies) -> None:
     """Stop ParaView refreshing property domains after each data update of ``proxies``.
 
@@ -150,6 +149,7 @@ def _stop_domain_refresh(*proxies) -> None:
     """
     for proxy in proxies:
         proxy.SMProxy.RemoveObservers("UpdateDataEvent")
+
 
 def _is_number(value) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)

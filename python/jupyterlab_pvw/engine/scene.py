@@ -28,7 +28,7 @@ class Scene:
         # ParaView's FXAA pass (on by default) is a full-frame pass: in software rendering
         # it costs as much as drawing the LOD geometry, so only full-size stills get it.
         self.antialias = bool(self.view.UseFXAA)
-        self.lod_threshold: float | None = None  # ParaView's own default until set
+        self._lod_settings: tuple | None = None  # ParaView's own defaults until set_lod
         self.producers: dict = {}  # name -> (producer, display)
         # Pieces swapped in since the last render, whose range caches are not filled yet:
         # done at the render, off the simulation's next_timestep() and only if someone looks.
@@ -238,10 +238,14 @@ class Scene:
     def camera(self) -> Camera:
         return Camera.from_vtk(self.view.GetActiveCamera())
 
-    def set_lod_threshold(self, megabytes: float) -> None:
-        """Geometry above this size is drawn decimated in interactive renders (collective)."""
-        self.view.LODThreshold = float(megabytes)
-        self.lod_threshold = float(megabytes)
+    def set_lod(self, threshold_mb: float, resolution: float) -> None:
+        """Geometry above ``threshold_mb`` is drawn decimated in interactive renders, on a
+        grid as fine as ``resolution`` (ParaView's LODResolution, 0..1) (collective)."""
+        if self._lod_settings == (threshold_mb, resolution):
+            return  # a new resolution makes ParaView decimate again: only when it changes
+        self.view.LODThreshold = float(threshold_mb)
+        self.view.LODResolution = float(resolution)
+        self._lod_settings = (threshold_mb, resolution)
 
     def visible_bounds(self) -> list[float]:
         """Bounds of the visible data over all ranks (collective); stock's default if none."""

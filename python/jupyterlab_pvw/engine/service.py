@@ -23,7 +23,7 @@ import time
 import traceback
 
 from .. import wire
-from .budget import RenderBudget, check_budget
+from .budget import RenderBudget, check_budget, check_lod_resolution
 from .camera import Camera
 from .commands import Commands
 from .history import DEFAULT_MEMORY_MB, History
@@ -46,6 +46,7 @@ DEFAULTS = {
     # while the simulation steps, the frame rate that interactive resolution aims for.
     "interactive_lod": wire.INTERACTIVE_LOD,
     "lod_threshold": wire.LOD_THRESHOLD_MB,
+    "lod_resolution": wire.LOD_RESOLUTION,
     "budget": wire.RENDER_BUDGET,
     "target_fps": wire.TARGET_FPS,
     "driver_idle_s": wire.DRIVER_IDLE_S,  # the web server's; see presence.py
@@ -145,7 +146,11 @@ class RenderService(threading.Thread):
         # Rank 0: when to render and how small (budget.py); LOD settings for every rank
         # travel in the render commands.
         self._lod = bool(opts["interactive_lod"])
-        self._lod_threshold = float(opts["lod_threshold"])
+        # ParaView's LOD settings (threshold MB, resolution), sent with each LOD render.
+        self._lod_settings = [
+            float(opts["lod_threshold"]),
+            check_lod_resolution(opts["lod_resolution"]),
+        ]
         self._budget = RenderBudget(
             budget=check_budget(opts["budget"]), target_fps=float(opts["target_fps"])
         )
@@ -544,11 +549,11 @@ class RenderService(threading.Thread):
                         "scale": plan.scale,
                         "budget": plan.budget,
                         "lod": kind == "interactive" and self._lod,
-                        "lod_threshold": self._lod_threshold,
+                        "lod_settings": self._lod_settings,
                     }, None
                 if self._should_warm_lod():
                     self._lod_stale = False
-                    return {"op": "warm_lod", "lod_threshold": self._lod_threshold}, None
+                    return {"op": "warm_lod", "lod_settings": self._lod_settings}, None
                 self._cond.wait(0.5)
 
     def _should_warm_lod(self) -> bool:
@@ -668,8 +673,8 @@ class RenderService(threading.Thread):
         clock = self._budget.clock
         start = clock()
         lod = command.get("lod", False)
-        if lod and self.scene.lod_threshold != command["lod_threshold"]:
-            self.scene.set_lod_threshold(command["lod_threshold"])
+        if lod:
+            self.scene.set_lod(*command["lod_settings"])
         camera = Camera.from_dict(command["camera"]) if command.get("camera") else None
         frames = [self._render_size(command, camera, size, lod) for size in command["sizes"]]
         if self.rank != 0:
@@ -686,8 +691,7 @@ class RenderService(threading.Thread):
 
     def _warm_lod(self, command: dict) -> None:
         """An interactive render nobody sees, so ParaView builds its LOD geometry now."""
-        if self.scene.lod_threshold != command["lod_threshold"]:
-            self.scene.set_lod_threshold(command["lod_threshold"])
+        self.scene.set_lod(*command["lod_settings"])
         self.scene.render(None, list(self.scene.view.ViewSize), 1, False, lod=True, still=False)
 
     def _render_size(self, command: dict, camera, size, lod: bool) -> Frame | None:
