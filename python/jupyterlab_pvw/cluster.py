@@ -19,6 +19,16 @@ import threading
 INPUT_ERRORS = frozenset({"ValueError", "KeyError", "LookupError"})
 
 
+def engine_environment() -> dict:
+    """What the engines of ``%pvw start`` get on top of the kernel's environment.
+
+    OpenMPI's waits spin on a core by default; ParaView's compositing waits for the other
+    ranks inside every render, and a spinning wait takes the core the simulation computes
+    on. Yielding gives it back. A setting of the user's own wins.
+    """
+    return {"OMPI_MCA_mpi_yield_when_idle": os.environ.get("OMPI_MCA_mpi_yield_when_idle", "1")}
+
+
 class EngineError(RuntimeError):
     """An engine call failed on one or more engines; the message says where and why."""
 
@@ -120,7 +130,9 @@ class EngineCluster:
             progress(f"using the kernel's ipyparallel client ({len(existing.ids)} engines)")
             return cls(existing)._ready(None, progress, timeout)
         progress(f"starting an MPI cluster of {n} engines")
-        self = cls(None, ipp.Cluster(engines="mpi", n=n, log_level=40), owned=True)
+        cluster = ipp.Cluster(engines="mpi", n=n, log_level=40)
+        cluster.config.MPIEngineSetLauncher.environment = engine_environment()
+        self = cls(None, cluster, owned=True)
         self._loop = _LoopThread()
         try:
             self._loop.run(self.cluster.start_cluster(n))

@@ -128,8 +128,14 @@ def test_a_bug_is_a_real_traceback_not_a_usage_error(kernel):
 
 def test_restart_rebinds_px_resize_is_explained_and_a_lost_engine_is_one_line(kernel):
     require_paraview_env()
+    # The engines yield in MPI waits even when the kernel's environment does not ask for it.
+    kernel.ok("import os\nos.environ.pop('OMPI_MCA_mpi_yield_when_idle', None)")
     kernel.ok("%pvw start -n 2")
     assert list(kernel.displays.values())[-1].startswith("pvw: ParaView ready on 2 ranks")
+    yielding = kernel.ok(
+        "%%px\nprint('yield=' + str(__import__('os').environ.get('OMPI_MCA_mpi_yield_when_idle')))"
+    )
+    assert yielding.count("yield=1") == 2, yielding
 
     # Another size while 2 ranks run: say what runs and how to get 3; no progress line left.
     before = dict(kernel.displays)
