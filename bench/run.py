@@ -6,8 +6,10 @@
 Sections (bench/README.md says what each figure means and how it is measured):
   machine      CPU, cores, memory, ParaView / OpenMPI / Chromium / Mesa versions, date
   interaction  a 10 s scripted drag in headless Chromium, 600x600, 1e6 triangles on 2 ranks,
-               against our engine and against stock ParaViewWeb + vtk.js RemoteView
-  small        the same drag on a 1e4-triangle torus: ours (2 ranks) | stock at its best
+               against our engine and against stock ParaViewWeb + vtk.js RemoteView; and
+               ours driven by a Python client (no browser on the engine's cores)
+  small        the same drag on a 1e4-triangle torus: ours (2 ranks) | stock at its best;
+               ours with the Python client
   profile      where a 1e6-triangle frame's time goes (StillRender, capture, LOD, encode)
   insitu       next_timestep() -> frame painted in the browser, 1e5/1e6/1e7 cells, 1/2/4 ranks
   zerocopy     register() time and resident-memory growth, 1e6..1e8 float64 values
