@@ -6,8 +6,10 @@
 Sections (bench/README.md says what each figure means and how it is measured):
   machine      CPU, cores, memory, ParaView / OpenMPI / Chromium / Mesa versions, date
   interaction  a 10 s scripted drag in headless Chromium, 600x600, 1e6 triangles on 2 ranks,
-               against our engine and against stock ParaViewWeb + vtk.js RemoteView
-  small        the same drag on a 1e4-triangle torus: ours (2 ranks) | stock at its best
+               against our engine and against stock ParaViewWeb + vtk.js RemoteView; and
+               ours driven by a Python client (no browser on the engine's cores)
+  small        the same drag on a 1e4-triangle torus: ours (2 ranks) | stock at its best;
+               ours with the Python client
   profile      where a 1e6-triangle frame's time goes (StillRender, capture, LOD, encode)
   insitu       next_timestep() -> frame painted in the browser, 1e5/1e6/1e7 cells, 1/2/4 ranks
   zerocopy     register() time and resident-memory growth, 1e6..1e8 float64 values
@@ -517,6 +519,42 @@ def drag_ours(
     return result, data
 
 
+def drag_ours_python(duration: float, torus: str | None = None) -> tuple[dict, dict]:
+    """``drag_ours`` with no browser on the machine: the same engine and torus, the drag
+    driven by ``DragViewer`` (a Python wslink client, one call in flight) for ``duration`` s.
+    Headless Chromium and its node driver take ~60% of a core during a drag on the engine's
+    2 cores; in real use the browser runs on the user's machine, not the compute node."""
+    driver = Proc(
+        mpiexec(
+            2, BENCH / "engine_driver.py", "torus", *([torus] if torus else []), bind_none=True
+        ),
+        "engine",
+    )
+    viewer = None
+    try:
+        info = driver.expect_json("INFO", 180)
+        viewer = DragViewer(info["url"], info["secret"], record=True)
+        time.sleep(duration)
+        viewer.stop()
+        if viewer.thread.is_alive() or viewer.error:
+            raise RuntimeError(f"Python client: {viewer.error or 'did not finish'}")
+        driver.send("status")
+        status = driver.expect_json("STATUS", 60)
+    finally:
+        if viewer is not None:
+            viewer.stop()
+        driver.finish("stop", 60)
+    data = {"frames": viewer.frames, "moves": viewer.moves}
+    result = analyze_drag(data, "ours, Python client")
+    result.update(
+        ranks=info["ranks"],
+        cells=info["cells"],
+        status_last_render_ms=status.get("last_render_ms"),
+        native_render=status.get("native_render"),
+    )
+    return result, data
+
+
 def drag_stock(duration: float, best: bool = False, torus: str | None = None) -> tuple[dict, dict]:
     """ParaView's own paraview.web protocols + vtk.js RemoteView, the same torus (``torus``:
     "NUxNV" as for ``drag_ours``), one drag.
@@ -573,6 +611,11 @@ def bench_interaction(cfg) -> dict:
     for repeat in range(cfg.interaction_repeats):
         for kind, fn, what in (
             ("ours", drag_ours, "our engine, 2 ranks, 1e6 triangles"),
+            (
+                "ours_python",
+                drag_ours_python,
+                "our engine, 2 ranks, 1e6 triangles, Python client (no browser)",
+            ),
             ("stock", drag_stock, "stock ParaViewWeb + vtk.js RemoteView, 1 process, same torus"),
             (
                 "stock_best",
@@ -633,6 +676,11 @@ def bench_small(cfg) -> dict:
     for repeat in range(cfg.interaction_repeats):
         for kind, fn, what in (
             ("ours", lambda d: drag_ours(d, torus=torus), "our engine, 2 ranks"),
+            (
+                "ours_python",
+                lambda d: drag_ours_python(d, torus=torus),
+                "our engine, 2 ranks, Python client (no browser)",
+            ),
             (
                 "stock_best",
                 lambda d: drag_stock(d, best=True, torus=torus),
@@ -854,33 +902,73 @@ def bench_zerocopy(cfg) -> dict:
 
 # -- 4. overhead on the simulation ------------------------------------------------------------
 class DragViewer:
-    """A Python wslink client that keeps dragging at ~60 Hz in its own thread."""
+    """A Python wslink client that keeps dragging at ``hz`` in its own thread, one call in
+    flight (each mouse RPC's answer is awaited, as the frontend's CoalescingSender does).
 
-    def __init__(self, url: str, secret: str, hz: float = 60.0):
-        self.url, self.secret, self.hz = url, secret, hz
-        self.frames = 0
+    It records what the bench page records (``moves``: {seq, action, t_send, t_ack};
+    ``frames``: the frame messages' metadata, ``t_paint`` = ``t_recv`` since nothing is
+    painted), so ``analyze_drag`` reads it. ``record``: act like the bench page around the
+    drag (JPEG qualities 100 still / 60 interactive, press 1 s after the first frame, stay
+    1.5 s after the release for the still that ends the drag); off, it presses at once and
+    closes at once (the overhead section)."""
+
+    def __init__(self, url: str, secret: str, hz: float = 60.0, record: bool = False):
+        self.url, self.secret, self.hz, self.record = url, secret, hz, record
+        self.frames: list[dict] = []
+        self.moves: list[dict] = []
         self.events = 0
         self._stop = threading.Event()
         self._connected = threading.Event()
+        self._first_frame: asyncio.Event | None = None
         self.error = None
         self.thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
         self.thread.start()
-        if not self._connected.wait(60):
+        if not self._connected.wait(90):
             raise RuntimeError(f"viewer could not connect: {self.error}")
 
-    def _on_frame(self, frame):
-        self.frames += 1
+    def _on_frame(self, msg):
+        if not msg or not msg.get("image"):
+            return
+        now = time.time() * 1000.0
+        frame = {
+            "t_recv": now,
+            "t_paint": now,
+            "bytes": len(msg["image"]),
+            "size": msg.get("size"),
+            "still": msg.get("still"),
+            "stale": msg.get("stale"),
+            "workTime": msg.get("workTime"),
+        }
+        for key in ("bench_seq", "bench_t_render", "bench_render_ms", "bench_encode_ms"):
+            if key in msg:
+                frame[key] = msg[key]
+        self.frames.append(frame)
+        if self._first_frame is not None:
+            self._first_frame.set()
+
+    async def _send(self, client, event: dict):
+        move = {"seq": len(self.moves) + 1, "action": event["action"], "t_ack": None}
+        self.moves.append(move)
+        move["t_send"] = time.time() * 1000.0
+        await client.call("viewport.mouse.interaction", [{**event, "seq": move["seq"]}])
+        move["t_ack"] = time.time() * 1000.0
 
     async def _run(self):
         sys.path.insert(0, str(ROOT / "python"))
         from jupyterlab_pvw.wslink_client import WslinkClient
 
+        self._first_frame = asyncio.Event()
         client = WslinkClient(self.url, self.secret)
         client.subscribe("viewport.image.push.subscription", self._on_frame)
         try:
             await client.connect()
+            if self.record:
+                await client.call("pvw.quality", [100, 60])
             await client.call("viewport.image.push.observer.add", ["-1"])
             await client.call("viewport.image.push", [{"view": "-1", "size": [600, 600]}])
+            if self.record:
+                await asyncio.wait_for(self._first_frame.wait(), 60)
+                await asyncio.sleep(1.0)
             base = {
                 "view": "-1",
                 "buttonLeft": True,
@@ -891,9 +979,8 @@ class DragViewer:
                 "altKey": False,
                 "metaKey": False,
             }
-            await client.call(
-                "viewport.mouse.interaction", [{**base, "action": "down", "x": 0.5, "y": 0.5}]
-            )
+            x, y = 0.5, 0.5
+            await self._send(client, {**base, "action": "down", "x": x, "y": y})
             self._connected.set()
             start = time.monotonic()
             k = 0
@@ -902,15 +989,13 @@ class DragViewer:
                 t = time.monotonic() - start
                 x = 0.5 + 0.3 * math.sin(2 * math.pi * t / 4.0)
                 y = 0.5 + 0.15 * math.sin(2 * math.pi * t / 2.6)
-                await client.call(
-                    "viewport.mouse.interaction", [{**base, "action": "move", "x": x, "y": y}]
-                )
+                await self._send(client, {**base, "action": "move", "x": x, "y": y})
                 self.events += 1
                 await asyncio.sleep(max(0.0, start + k / self.hz - time.monotonic()))
-            await client.call(
-                "viewport.mouse.interaction",
-                [{**base, "action": "up", "x": 0.5, "y": 0.5, "buttonLeft": False}],
-            )
+            # The release after the last move (sent in order: one call in flight).
+            await self._send(client, {**base, "action": "up", "x": x, "y": y, "buttonLeft": False})
+            if self.record:
+                await asyncio.sleep(1.5)  # the full-quality still that ends the drag
         except Exception as exc:
             self.error = repr(exc)
             self._connected.set()
@@ -982,8 +1067,8 @@ def heat_window(mode: str, size: int, seconds: float) -> dict:
         result = driver.expect_json("HEAT", seconds + 120)
         if viewer is not None:
             viewer.stop()
-            result["viewer_frames"] = viewer.frames
-            result["viewer_fps"] = rnd(viewer.frames / result["seconds"], 2)
+            result["viewer_frames"] = len(viewer.frames)
+            result["viewer_fps"] = rnd(len(viewer.frames) / result["seconds"], 2)
             result["viewer_events"] = viewer.events
             viewer = None
         if mode != "none":
@@ -1172,6 +1257,28 @@ def table(results: dict) -> str:
     def row(name, value, target=""):
         rows.append((name, value, target))
 
+    def no_browser_rows(sec):
+        """Ours driven by a Python client: the drag without Chromium on the engine's cores."""
+        p = sec.get("ours_python")
+        if not p:
+            return
+        row(
+            "no browser on this machine, Python client (ours only): frames/s received",
+            fmt(p["fps_received"]),
+        )
+        row(
+            "  same: input -> new frame p50 / p95 (ms)",
+            f"{fmt(p['latency_p50_ms'])} / {fmt(p['latency_p95_ms'])}",
+        )
+        row("  same: server render ms p50", fmt(p["server_render_ms_p50"]))
+        row(
+            "  same, every run: fps received, p50 ms",
+            ", ".join(
+                f"{fmt(r['fps_painted'])} fps {fmt(r['latency_p50_ms'], digits=0)}"
+                for r in sec.get("runs", {}).get("ours_python", [])
+            ),
+        )
+
     m = results.get("machine", {})
     if m:
         section("machine")
@@ -1227,6 +1334,7 @@ def table(results: dict) -> str:
             f"{fmt(o['latency_p95_ms'])} | {fmt(s['latency_p95_ms'])} | x{fmt(r['latency_p95'], digits=2)}",
             "<= 120",
         )
+        no_browser_rows(it)
         row(
             "full still painted after the release (ms, ours)",
             fmt(o.get("still_after_release_ms")),
@@ -1296,6 +1404,7 @@ def table(results: dict) -> str:
             "input -> new frame p95 (ms)",
             f"{fmt(o['latency_p95_ms'])} | {fmt(b['latency_p95_ms'])} | x{fmt(rb['latency_p95'], digits=2)}",
         )
+        no_browser_rows(sm)
         row(
             "moves never answered during observation",
             f"{o['latency_unanswered']} of {o['events_sent']} | {b['latency_unanswered']} of {b['events_sent']}",
