@@ -111,8 +111,11 @@ def engine_run(script: Path = HERE / "mpi_sim.py", args=(), ready: bool = True, 
 
 
 def close_cleanly(run: MpiRun) -> None:
-    """Stop a run; fail with its log unless every rank exited 0."""
+    """Stop a run; fail with its log unless every rank exited 0 and the engine's web
+    server stopped without leaving tasks behind (asyncio prints them at exit)."""
     assert run.close() == 0, "".join(run.log[-40:])
+    leftovers = [line for line in run.log if "Task was destroyed but it is pending" in line]
+    assert not leftovers, "".join(leftovers)
 
 
 def wait_for(predicate, what: str, timeout: float = 60, interval: float = 0.1):

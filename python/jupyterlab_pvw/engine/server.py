@@ -392,16 +392,19 @@ class WebServer:
             # reports the unexpected ones and keeps a hostile client from flooding stderr.
             logging.getLogger("wslink.protocol").setLevel(logging.CRITICAL)
             self.run_publisher = RunStatePublisher(self)
-            runs = self.loop.create_task(self.run_publisher.run())
-            ticker = self.loop.create_task(self._presence_ticker())
+            self.loop.create_task(self.run_publisher.run())
+            self.loop.create_task(self._presence_ticker())
             self.loop.run_until_complete(self._app.start(self._on_bound))
-            runs.cancel()
-            ticker.cancel()
         except BaseException as exc:  # bind errors end up here
             self._error = exc
         finally:
             self._bound.set()
-            self.loop.run_until_complete(asyncio.sleep(0))
+            # Cancel what still runs (the publisher, the ticker, client pumps) and let it
+            # finish, or closing the loop prints "Task was destroyed but it is pending".
+            pending = [task for task in asyncio.all_tasks(self.loop) if not task.done()]
+            for task in pending:
+                task.cancel()
+            self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             self.loop.close()
 
     def attach(self, handler) -> None:
