@@ -5,7 +5,7 @@
 import { Widget } from '@lumino/widgets';
 
 import type { SessionConnection } from './connection';
-import { presenceLines } from './presencetext';
+import { presenceLines, viewerName } from './presencetext';
 
 /**
  * The viewers of one connection's session, kept current.
@@ -32,6 +32,7 @@ export class PresenceList extends Widget {
         item.className = 'jp-pvw-PresenceList-viewer';
         item.classList.toggle('jp-mod-driver', viewer.driver);
         item.dataset.username = viewer.username;
+        item.dataset.name = viewerName(viewer);
         const dot = document.createElement('span');
         dot.className = 'jp-pvw-PresenceList-dot';
         dot.style.background = viewer.color || '';

@@ -8,12 +8,27 @@ export function viewerName(viewer: IViewer): string {
   return viewer.display_name || viewer.name || viewer.username;
 }
 
-/** One line per viewer of a presence: name, and what they do. */
+/**
+ * One line per viewer of a presence: name, and what they do. Different people with the same
+ * name (Jupyter names anonymous users after a few dozen moons) get the start of their
+ * username after it, so the list tells them apart.
+ */
 export function presenceLines(presence: IPresence | null): { text: string; viewer: IViewer }[] {
   const viewers = presence?.viewers.filter(v => !v.owner) ?? [];
+  const people = new Map<string, Set<string>>(); // name -> the usernames that carry it
+  for (const viewer of viewers) {
+    const name = viewerName(viewer);
+    people.set(name, (people.get(name) ?? new Set()).add(viewer.username));
+  }
   return viewers.map(viewer => {
+    const name = viewerName(viewer);
+    const shared = (people.get(name)?.size ?? 0) > 1;
+    const label = shared ? `${name} (${viewer.username.slice(0, USERNAME_HINT)})` : name;
     const role = viewer.driver ? 'drives' : viewer.wantsControl ? 'asks to drive' : 'watches';
     const you = viewer.client === presence?.you ? ' (you)' : '';
-    return { text: `${viewerName(viewer)}${you} ${role}`, viewer };
+    return { text: `${label}${you} ${role}`, viewer };
   });
 }
+
+/** How much of a username tells two people of the same name apart. */
+const USERNAME_HINT = 8;

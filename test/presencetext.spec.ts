@@ -33,6 +33,25 @@ describe('presenceLines', () => {
     ]);
   });
 
+  it('tells apart different people of the same name, not one person in two viewports', () => {
+    const presence: IPresence = {
+      driver: null,
+      you: 'b',
+      viewers: [
+        viewer('a', 'Anonymous Io', { username: '0f3a9c1e77d2' }),
+        viewer('b', 'Anonymous Io', { username: 'c41b08aa9e10' }),
+        viewer('c', 'Ada'),
+        viewer('d', 'Ada')
+      ]
+    };
+    expect(presenceLines(presence).map(line => line.text)).toEqual([
+      'Anonymous Io (0f3a9c1e) watches',
+      'Anonymous Io (c41b08aa) (you) watches',
+      'Ada watches',
+      'Ada watches'
+    ]);
+  });
+
   it('is empty before the engine said anything', () => {
     expect(presenceLines(null)).toEqual([]);
   });

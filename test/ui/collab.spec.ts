@@ -23,7 +23,8 @@ interface IPerson {
   context: BrowserContext;
   page: Page;
   viewport: Locator;
-  name: string;
+  name: string; // as others see it in notices ("<name> drives")
+  username: string;
 }
 
 async function join(browser: Browser, window: { width: number; height: number }) {
@@ -37,8 +38,9 @@ async function join(browser: Browser, window: { width: number; height: number })
   await settledFrame(viewport, 0, 60_000);
   const me = panel.locator('.jp-pvw-PresenceList-viewer', { hasText: '(you)' });
   await expect(me).toHaveCount(1);
-  const name = (await me.textContent())!.replace(/ \(you\).*/, '');
-  return { context, page, viewport, name };
+  const name = (await me.getAttribute('data-name'))!;
+  const username = (await me.getAttribute('data-username'))!;
+  return { context, page, viewport, name, username };
 }
 
 test.describe('several people on one session', () => {
@@ -75,7 +77,14 @@ test.describe('several people on one session', () => {
       );
     }
     expect(sizes.size).toBe(3);
-    expect(new Set(people.map(p => p.name)).size).toBe(3);
+    expect(new Set(people.map(p => p.username)).size).toBe(3);
+    // Three different lines, even when Jupyter gave two anonymous people the same name.
+    for (const { page } of people) {
+      const lines = await page
+        .locator('#jp-pvw-panel .jp-pvw-PresenceList-viewer')
+        .allTextContents();
+      expect(new Set(lines.map(line => line.replace(' (you)', ''))).size).toBe(3);
+    }
   });
 
   test("a watcher's drag is refused and says who drives; hand-over moves everyone", async () => {
