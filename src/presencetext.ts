@@ -15,13 +15,13 @@ export function viewerName(viewer: IViewer): string {
  */
 export function presenceLines(presence: IPresence | null): { text: string; viewer: IViewer }[] {
   const viewers = presence?.viewers.filter(v => !v.owner) ?? [];
+  const names = viewers.map(viewerName);
   const people = new Map<string, Set<string>>(); // name -> the usernames that carry it
-  for (const viewer of viewers) {
-    const name = viewerName(viewer);
-    people.set(name, (people.get(name) ?? new Set()).add(viewer.username));
-  }
-  return viewers.map(viewer => {
-    const name = viewerName(viewer);
+  viewers.forEach((viewer, i) =>
+    people.set(names[i], (people.get(names[i]) ?? new Set()).add(viewer.username))
+  );
+  return viewers.map((viewer, i) => {
+    const name = names[i];
     const shared = (people.get(name)?.size ?? 0) > 1;
     const label = shared ? `${name} (${viewer.username.slice(0, USERNAME_HINT)})` : name;
     const role = viewer.driver ? 'drives' : viewer.wantsControl ? 'asks to drive' : 'watches';

@@ -9,6 +9,7 @@ short sleeps, because a blocking wait spins and steals the core the rank's simul
 from __future__ import annotations
 
 import pickle
+import threading
 import time
 from typing import Callable
 
@@ -61,20 +62,18 @@ class CommandChannel:
         self.comm.Ibcast(header, root=0).Wait()
         self.comm.Bcast(np.frombuffer(payload, dtype=np.uint8).copy(), root=0)
 
-    def receive(self, wake=None) -> dict:
+    def receive(self, wake: threading.Event) -> dict:
         """Followers: wait for rank 0's next command without spinning.
 
-        ``wake`` (a ``threading.Event``): set when a command is about to come, e.g. this
-        rank's main thread has just made a collective call that rank 0 will broadcast; the
-        wait then polls at its fastest again instead of sleeping up to ``POLL_IDLE_S``.
+        ``wake``: set when a command is about to come (this rank's main thread has just made
+        a collective call that rank 0 will broadcast); the wait then polls at its fastest
+        again instead of sleeping up to ``POLL_IDLE_S``.
         """
         header = np.zeros(1, dtype=np.int64)
         request = self.comm.Ibcast(header, root=0)
         delay, started = POLL_MIN_S, time.monotonic()
         while not request.Test():
-            if wake is None:
-                time.sleep(delay)
-            elif wake.wait(delay):
+            if wake.wait(delay):
                 wake.clear()
                 delay, started = POLL_MIN_S, time.monotonic()
                 continue
