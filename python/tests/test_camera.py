@@ -120,3 +120,17 @@ def test_camera_input_ends_only_the_leaving_clients_drag():
     assert inp.dragging
     assert not inp.end_drag("b") and inp.dragging
     assert inp.end_drag("a") and not inp.dragging
+
+
+def test_a_client_leaving_before_its_press_is_folded_starts_no_drag():
+    from jupyterlab_pvw.engine.interaction import CameraInput
+
+    inp = CameraInput()
+    inp.reset(Camera())
+    inp.push("mouse", {"action": "down", "x": 0.5, "y": 0.5, "buttonLeft": 1}, client="a")
+    inp.push("mouse", {"action": "move", "x": 0.6, "y": 0.5, "buttonLeft": 1}, client="a")
+    inp.push("wheel", {"type": "MouseWheel", "spinY": 1}, client="b")
+    assert not inp.end_drag("a")  # it left before the render service folded its input
+    changed, _ = inp.fold(1.0)
+    assert not inp.dragging, "a drag nobody will end must not start"
+    assert changed, "another client's queued input still applies"

@@ -33,7 +33,13 @@ class CameraInput:
         self._events.append((kind, event, client))
 
     def end_drag(self, client=None) -> bool:
-        """End the drag of ``client`` (any drag if None); True if one was in progress."""
+        """End the drag of ``client`` (any drag if None); True if one was in progress.
+
+        ``client``'s input still queued goes too: folded later, its press would start a drag
+        that nobody ends (a client that leaves right after its press, before the render
+        service folded it)."""
+        if client is not None:
+            self._events = collections.deque(e for e in self._events if e[2] != client)
         if not self.interaction.active or client not in (None, self._dragging_client):
             return False
         self.interaction.mode = None
