@@ -198,6 +198,28 @@ async def test_ended_and_idle_sessions_are_reaped(tmp_path):
         await launcher.shutdown()
 
 
+async def test_the_reaper_ends_with_the_last_session(tmp_path):
+    """A loop that closes right after the last session went (a test's, the Jupyter server's
+    at exit) must find no reaper pending: asyncio reports such a task as destroyed."""
+
+    def reapers():
+        return [t for t in asyncio.all_tasks() if t.get_coro().__name__ == "_reap"]
+
+    launcher = Launcher(load(write_config(tmp_path, free_port_range(2))))
+    try:
+        first = await launcher.launch({"application": "echo", "word": "world"})
+        second = await launcher.launch({"application": "echo", "word": "world"})
+        await launcher.delete(first["id"])
+        assert len(reapers()) == 1  # a session left to watch
+        await launcher.delete(second["id"])
+        assert reapers() == []
+        await launcher.launch({"application": "echo", "word": "world"})
+        assert len(reapers()) == 1
+    finally:
+        await launcher.shutdown()
+    assert reapers() == []
+
+
 async def test_remote_resource_starts_through_the_ssh_template(tmp_path):
     launcher = Launcher(load(write_config(tmp_path, [40001], host="compute-7")))
     try:

@@ -231,13 +231,13 @@ class Launcher:
         if session is None:
             raise LauncherError(404, f"no session {session_id!r}", live=sorted(self.sessions))
         await self._remove(session, reason="deleted")
+        await self._end_idle_reaper()
         return dict(session.answer)
 
     async def shutdown(self) -> None:
-        if self._reaper is not None:
-            self._reaper.cancel()
         for session in list(self.sessions.values()):
             await self._remove(session, reason="shutdown")
+        await self._end_idle_reaper()
 
     def kill_all(self) -> None:
         """At exit: end every session's process tree (they run in their own process groups)."""
@@ -387,6 +387,19 @@ class Launcher:
     def _ensure_reaper(self) -> None:
         if self._reaper is None or self._reaper.done():
             self._reaper = asyncio.ensure_future(self._reap())
+
+    async def _end_idle_reaper(self) -> None:
+        """With no session left, end the reaper now rather than at its next tick: a loop that
+        closes right after (a test's, the server's at exit) would otherwise destroy it
+        pending, which asyncio reports on stderr."""
+        reaper = self._reaper
+        if reaper is None or reaper.done() or self.sessions:
+            return
+        reaper.cancel()
+        try:
+            await reaper
+        except asyncio.CancelledError:
+            pass
 
     async def _reap(self, every: float = 1.0) -> None:
         """Forget sessions whose process ended; stop those idle past ``idle_timeout``."""
