@@ -9,11 +9,14 @@ export function viewerName(viewer: IViewer): string {
 }
 
 /**
- * One line per viewer of a presence: name, and what they do. Different people with the same
+ * One line per viewer of a presence: name, and what they do (`label` is the name alone, for
+ * the viewport's footer). Different people with the same
  * name (Jupyter names anonymous users after a few dozen moons) get the start of their
  * username after it, so the list tells them apart.
  */
-export function presenceLines(presence: IPresence | null): { text: string; viewer: IViewer }[] {
+export function presenceLines(
+  presence: IPresence | null
+): { text: string; label: string; viewer: IViewer }[] {
   const viewers = presence?.viewers.filter(v => !v.owner) ?? [];
   const names = viewers.map(viewerName);
   const people = new Map<string, Set<string>>(); // name -> the usernames that carry it
@@ -26,7 +29,7 @@ export function presenceLines(presence: IPresence | null): { text: string; viewe
     const label = shared ? `${name} (${viewer.username.slice(0, USERNAME_HINT)})` : name;
     const role = viewer.driver ? 'drives' : viewer.wantsControl ? 'asks to drive' : 'watches';
     const you = viewer.client === presence?.you ? ' (you)' : '';
-    return { text: `${label}${you} ${role}`, viewer };
+    return { text: `${label}${you} ${role}`, label, viewer };
   });
 }
 

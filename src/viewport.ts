@@ -2,7 +2,7 @@
  * The viewport: draws a session's frames and turns mouse, wheel, touch and keys into camera
  * interaction. The notebook widget and the side panel both show this widget.
  */
-import { IConnectionLease, IConnectionStatus, SessionConnection } from './connection';
+import { IConnectionLease, IConnectionStatus, IViewer, SessionConnection } from './connection';
 import {
   containRect,
   distance,
@@ -14,6 +14,7 @@ import {
   wheelSpin
 } from './events';
 import { FrameDecoder, IDecodedFrame, IFrameColoring } from './frames';
+import { presenceLines } from './presencetext';
 import { FrameReadout } from './readout';
 import { RunControls } from './runcontrols';
 import { copyViewerLink } from './viewerlink';
@@ -401,13 +402,15 @@ export class ViewportWidget extends Widget {
 
   private _renderPresence(): void {
     const presence = this.connection.presence;
-    const viewers = presence?.viewers.filter(v => !v.owner) ?? [];
+    const lines = presenceLines(presence);
+    const viewers = lines.map(line => line.viewer);
+    const labelOf = (viewer: IViewer) => lines.find(line => line.viewer === viewer)?.label ?? '';
     this._presence.replaceChildren(
-      ...viewers.map(v => {
+      ...lines.map(({ viewer: v, label }) => {
         const chip = document.createElement('span');
         chip.className = 'jp-pvw-Viewport-viewer';
         chip.textContent = v.initials || v.username.slice(0, 1).toUpperCase();
-        chip.title = `${v.display_name || v.name || v.username}${v.driver ? ' (drives)' : ''}`;
+        chip.title = `${label}${v.driver ? ' (drives)' : ''}`;
         chip.style.background = v.color || '';
         chip.classList.toggle('jp-mod-driver', v.driver);
         chip.dataset.username = v.username;
@@ -421,10 +424,10 @@ export class ViewportWidget extends Widget {
     this.node.dataset.driving = String(!me || me.driver);
     if (me && !me.driver && driver) {
       this._control.textContent = 'Ask for control';
-      this._control.title = `${driver.display_name || driver.name || driver.username} drives; you watch`;
+      this._control.title = `${labelOf(driver)} drives; you watch`;
       this._control.hidden = false;
     } else if (me && me.driver && asking) {
-      this._control.textContent = `Hand over to ${asking.display_name || asking.username}`;
+      this._control.textContent = `Hand over to ${labelOf(asking)}`;
       this._control.title = 'Let them drive; you will watch';
       this._control.hidden = false;
     } else {

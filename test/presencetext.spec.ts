@@ -50,6 +50,13 @@ describe('presenceLines', () => {
       'Ada watches',
       'Ada watches'
     ]);
+    // The viewport footer's tooltips use the same names.
+    expect(presenceLines(presence).map(line => line.label)).toEqual([
+      'Anonymous Io (0f3a9c1e)',
+      'Anonymous Io (c41b08aa)',
+      'Ada',
+      'Ada'
+    ]);
   });
 
   it('is empty before the engine said anything', () => {
