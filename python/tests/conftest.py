@@ -114,7 +114,11 @@ def close_cleanly(run: MpiRun) -> None:
     """Stop a run; fail with its log unless every rank exited 0 and the engine's web
     server stopped without leaving tasks behind (asyncio prints them at exit)."""
     assert run.close() == 0, "".join(run.log[-40:])
-    leftovers = [line for line in run.log if "Task was destroyed but it is pending" in line]
+    leftovers = [
+        "".join(run.log[n : n + 2])  # asyncio names the task on the next line
+        for n, line in enumerate(run.log)
+        if "Task was destroyed but it is pending" in line
+    ]
     assert not leftovers, "".join(leftovers)
 
 

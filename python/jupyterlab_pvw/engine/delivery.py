@@ -46,6 +46,7 @@ class ClientPump:
         self.replaced = 0  # messages that a newer one replaced before they were sent
         self._pending: dict[str, bytes] = {}  # topic -> packed message (newest wins)
         self._wake = asyncio.Event()
+        self._cancelled = False
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     def offer(self, topic: str, packed: bytes) -> None:
@@ -62,14 +63,18 @@ class ClientPump:
         return not self._task.done()
 
     def cancel(self) -> None:
+        self._cancelled = True
         self._task.cancel()
 
     async def _run(self):
+        # The flag, not only the cancel: before Python 3.12, wait_for swallows a cancel that
+        # comes as the send completes, and the pump would wait again, referenced by nobody
+        # once its client left, until the garbage collector destroyed it pending.
         try:
-            while True:
+            while not self._cancelled:
                 await self._wake.wait()
                 self._wake.clear()
-                while self._pending:
+                while self._pending and not self._cancelled:
                     topic = next(iter(self._pending))
                     packed = self._pending.pop(topic)
                     await asyncio.wait_for(self._send(packed), SEND_TIMEOUT_S)

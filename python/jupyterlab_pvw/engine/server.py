@@ -400,11 +400,16 @@ class WebServer:
         finally:
             self._bound.set()
             # Cancel what still runs (the publisher, the ticker, client pumps) and let it
-            # finish, or closing the loop prints "Task was destroyed but it is pending".
-            pending = [task for task in asyncio.all_tasks(self.loop) if not task.done()]
-            for task in pending:
-                task.cancel()
-            self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            # finish, or closing the loop prints "Task was destroyed but it is pending". In
+            # rounds: ending a task can start another, and before Python 3.12 wait_for can
+            # swallow a cancel that comes as what it waits for completes.
+            for _ in range(5):
+                pending = [task for task in asyncio.all_tasks(self.loop) if not task.done()]
+                if not pending:
+                    break
+                for task in pending:
+                    task.cancel()
+                self.loop.run_until_complete(asyncio.wait(pending, timeout=2))
             self.loop.close()
 
     def attach(self, handler) -> None:
