@@ -3,7 +3,9 @@
 Every render is collective, so every rank's service thread must run the same commands in
 the same order. Rank 0 broadcasts each command on a communicator of the engine's own (never
 the simulation's COMM_WORLD). Idle followers wait with a non-blocking broadcast polled with
-short sleeps, because a blocking wait spins and steals the core the rank's simulation uses.
+short sleeps, because a blocking wait spins and steals the core the rank's simulation uses
+(only right after the rank's main thread made a collective call, which leaves that core
+free while it waits, does a follower poll without sleeping, briefly).
 """
 
 from __future__ import annotations
@@ -77,11 +79,11 @@ class CommandChannel:
             self.comm.Bcast(np.frombuffer(payload[len(head) :], dtype=np.uint8).copy(), root=0)
 
     def receive(self, wake: threading.Event) -> dict:
-        """Followers: wait for rank 0's next command without spinning.
+        """Followers: wait for rank 0's next command, sleeping between polls.
 
         ``wake``: set when a command is about to come (this rank's main thread has just made
-        a collective call that rank 0 will broadcast); the wait then polls at its fastest
-        again instead of sleeping up to ``POLL_IDLE_S``.
+        a collective call that rank 0 will broadcast, and waits for it): the wait then polls
+        without sleeping for ``SPIN_AFTER_WAKE_S``, then sleeps again from the shortest delay.
         """
         first = np.empty(FIRST_BYTES, dtype=np.uint8)
         request = self.comm.Ibcast(first, root=0)
