@@ -9,10 +9,10 @@ export function viewerName(viewer: IViewer): string {
 }
 
 /**
- * One line per viewer of a presence: name, and what they do (`label` is the name alone, for
- * the viewport's footer). Different people with the same
- * name (Jupyter names anonymous users after a few dozen moons) get the start of their
- * username after it, so the list tells them apart.
+ * One line per viewer of a presence: name, and what they do (`label`: the name alone, for the
+ * viewport's footer). Different people with the same name (Jupyter names anonymous users
+ * after a few dozen moons) get the start of their username after it, so they can be told
+ * apart.
  */
 export function presenceLines(
   presence: IPresence | null
