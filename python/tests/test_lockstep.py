@@ -11,7 +11,7 @@ from conftest import require_paraview_env
 
 SCRIPT = textwrap.dedent(
     """
-    import sys, threading
+    import threading
     from mpi4py import MPI
     from jupyterlab_pvw.engine.lockstep import FIRST_BYTES, CommandChannel
 

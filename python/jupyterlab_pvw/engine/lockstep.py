@@ -70,7 +70,7 @@ class CommandChannel:
             return
         payload = pickle.dumps(command, protocol=pickle.HIGHEST_PROTOCOL)
         first = np.zeros(FIRST_BYTES, dtype=np.uint8)
-        first[:_LENGTH] = np.frombuffer(np.int64(len(payload)).tobytes(), dtype=np.uint8)
+        first[:_LENGTH].view(np.int64)[0] = len(payload)
         head = payload[: FIRST_BYTES - _LENGTH]
         first[_LENGTH : _LENGTH + len(head)] = np.frombuffer(head, dtype=np.uint8)
         # Non-blocking like the followers' receive: MPI matches a broadcast only with its kind.

@@ -33,10 +33,9 @@ class Scene:
         # Pieces swapped in since the last render, whose range caches are not filled yet:
         # done at the render, off the simulation's next_timestep() and only if someone looks.
         self._unprimed: dict = {}
-        # Per dataset: its producer's VTK algorithm and the whole extent last set. Asking the
-        # proxy for either on every step costs a tenth of a millisecond of the simulation's call.
-        self._algorithms: dict = {}
-        self._whole_extents: dict = {}
+        # name -> [its producer's VTK algorithm, the whole extent last set]: asking the proxy
+        # for either on every step costs a tenth of a millisecond of the simulation's call.
+        self._feeds: dict = {}
         self.pipeline = Pipeline(simple, channel, self.view)  # displays, colours, filters
         self.active: str | None = None
         self.time = 0.0
@@ -82,15 +81,14 @@ class Scene:
             producer = self.simple.PVTrivialProducer(registrationName=name)
             self.producers[name] = (producer, None)
             self.pipeline.add_source(name, producer)
+            self._feeds[name] = [producer.GetClientSideObject(), None]
         producer = self.producers[name][0]
-        cached = self._algorithms.get(name)
-        if cached is None or cached[0] is not producer:
-            cached = self._algorithms[name] = (producer, producer.GetClientSideObject())
+        feed = self._feeds[name]
         self._unprimed[name] = piece
-        cached[1].SetOutput(piece)
-        if whole is not None and whole != self._whole_extents.get(name):
+        feed[0].SetOutput(piece)
+        if whole is not None and whole != feed[1]:
             producer.WholeExtent = whole
-            self._whole_extents[name] = whole
+            feed[1] = whole
         producer.MarkModified(producer)  # without it the view keeps the old data
 
     def ensure_source(self, name: str, pieces: dict) -> None:
@@ -329,8 +327,7 @@ class Scene:
                 self.simple.Hide(producer, self.view)
             self.simple.Delete(producer)
         self.producers.clear()
-        self._algorithms.clear()
-        self._whole_extents.clear()
+        self._feeds.clear()
         self.simple.Delete(self.view)
         self.view = None
 
